@@ -1,0 +1,10 @@
+from rest_framework.routers import DefaultRouter
+
+from pupils.api import PupilViewSet
+from schools.api import SchoolViewSet
+
+router = DefaultRouter()
+router.register("schools", SchoolViewSet, basename="school")
+router.register("pupils", PupilViewSet, basename="pupil")
+
+urlpatterns = router.urls

@@ -1,0 +1,2 @@
+import { initAll } from '../govuk-frontend/dist/govuk/govuk-frontend.min.js';
+initAll();
