@@ -192,6 +192,7 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start without it
 STATICFILES_DIRS = [BASE_DIR / "static"]
 _vendor = BASE_DIR / "node_modules"
 for _prefix, _package in [("govuk-frontend", "govuk-frontend"), ("plotly", "plotly.js-dist-min"), ("htmx", "htmx.org")]:
