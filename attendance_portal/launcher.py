@@ -157,7 +157,12 @@ def main(argv: list[str] | None = None) -> int:
         _fail("the web server did not start; see the messages above.")
     _say(f"the portal is running at {url}  (Ctrl-C stops everything)")
     if args.check:
+        worker_ok = _wait_for_worker(env)
+        alive = all(child.poll() is None for child in children)
         stop()
+        if not (worker_ok and alive):
+            _fail("the Celery worker did not answer a ping, or a process died; see above.")
+        _say("check passed: web answered, the worker answered a ping, beat is running.")
         return 0
     while not stopping:
         for child in children:
@@ -168,6 +173,19 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         time.sleep(0.5)
     return 0
+
+
+def _wait_for_worker(env: dict, timeout: float = 60) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        ping = subprocess.run(
+            [PYTHON, "-m", "celery", "-A", "attendance_portal", "inspect", "ping", "--timeout", "2"],
+            cwd=BASE_DIR, env=env, capture_output=True, text=True,
+        )
+        if ping.returncode == 0 and "pong" in ping.stdout:
+            return True
+        time.sleep(1)
+    return False
 
 
 def _wait_for(url: str, children, timeout: float = 60) -> bool:
