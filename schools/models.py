@@ -55,8 +55,11 @@ class School(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
+            # Academy converters usually keep their closed predecessor's DfE number, so the
+            # number is unique among schools that are not closed (URN is the real key).
             models.UniqueConstraint(
-                fields=["la_code", "establishment_number"], name="unique_dfe_number"
+                fields=["la_code", "establishment_number"], condition=~Q(status="Closed"),
+                name="unique_open_dfe_number",
             ),
             models.CheckConstraint(condition=Q(urn__regex=r"^[0-9]{6}$"), name="urn_six_digits"),
             models.CheckConstraint(condition=Q(la_code__regex=r"^[0-9]{3}$"), name="la_code_3"),
