@@ -1,10 +1,12 @@
 from rest_framework.routers import DefaultRouter
 
+from alerts.api import AlertViewSet
 from pupils.api import PupilViewSet
 from schools.api import SchoolViewSet
 
 router = DefaultRouter()
 router.register("schools", SchoolViewSet, basename="school")
 router.register("pupils", PupilViewSet, basename="pupil")
+router.register("alerts", AlertViewSet, basename="alert")
 
 urlpatterns = router.urls
