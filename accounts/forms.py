@@ -3,18 +3,26 @@ from django.contrib.auth.forms import AuthenticationForm
 
 
 class EmailAuthenticationForm(AuthenticationForm):
+    """Sign in with an email address; error messages follow the GOV.UK error message style."""
+
     username = forms.EmailField(
         label="Email address",
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True,
-                                       "class": "govuk-input"}),
+                                       "spellcheck": "false", "class": "govuk-input"}),
+        error_messages={
+            "required": "Enter your email address",
+            "invalid": "Enter an email address in the correct format, like name@example.gov.uk",
+        },
     )
     password = forms.CharField(
         label="Password",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password",
                                           "class": "govuk-input"}),
+        error_messages={"required": "Enter your password"},
     )
     error_messages = {
-        "invalid_login": "Enter a correct email address and password. Both may be case-sensitive.",
+        "invalid_login": "Enter a correct email address and password. The password is "
+                         "case-sensitive.",
         "inactive": "This account is inactive. Ask your administrator to reactivate it.",
     }
