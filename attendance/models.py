@@ -211,3 +211,7 @@ class SummaryRecord(models.Model):
 
     def __str__(self):
         return f"{self.pupil_id} {self.date_from}–{self.date_to}: {self.attended}/{self.possible}"
+
+
+# Summaries, bands and band history (the nightly job): see attendance/classification.py.
+from attendance.summary_models import BandHistory, PupilSummary, ReclassificationRun  # noqa: E402,F401

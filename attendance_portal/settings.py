@@ -108,6 +108,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks live in django-celery-beat's tables (admin > Periodic tasks); apps register
 # theirs with a data migration so the schedule is visible and editable.
 
+# Alert rules (docs/nightly.md): thresholds the LA may tune.
+ALERT_UNEXPLAINED_RUN = env.int("ALERT_UNEXPLAINED_RUN", default=6)  # consecutive N/O sessions
+ALERT_STALE_N_DAYS = env.int("ALERT_STALE_N_DAYS", default=5)  # school days before N is stale
+
 # --- Accounts and security -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

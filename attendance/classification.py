@@ -1,0 +1,356 @@
+"""The nightly job: summaries, bands, band history and alerts, in set-based SQL.
+
+``pupils_reclassify(as_of=…, school_ids=None)`` is the one entry point (the management command,
+the Celery beat task and the post-import refresh all call it). One PostgreSQL transaction holds
+a transaction-scoped advisory lock: two runs never overlap, a crash leaves the previous state
+untouched, and a rerun for the same date changes nothing.
+
+How the figures are computed:
+- year to date: every mark from 1 September of the academic year containing ``as_of`` up to
+  ``as_of``; possible/attended/authorised/unauthorised from ``AttendanceCode``'s flags; for a
+  pupil and school with no marks at all, that school's summary rows (totals) inside the period.
+- recent: the same over the last four school weeks (``schools.calendar.recent_window_start``).
+- projected band at the end of term: the year-to-date counts plus the sessions left in the
+  term, attended at the recent rate: band of (attended·rp + left·ra) / ((possible + left)·rp),
+  with rp/ra the recent possible/attended; no recent sessions, no projection beyond today's band.
+- city-wide (school empty): all of a pupil's schools together; band history and the
+  social-worker alerts follow the city-wide band, because the LA record follows the child.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from alerts.models import Rule
+from alerts.services import alerts_insert_from_select
+from attendance.bands import band_sql
+from attendance.summary_models import ReclassificationRun
+from schools import calendar
+from schools.models import AcademicYear
+
+LOCK_KEY = 7_240_001  # pg advisory lock id for the reclassification
+
+
+class ReclassificationBusy(Exception):
+    """Another reclassification holds the lock."""
+
+
+@dataclass
+class ReclassifyResult:
+    as_of: date
+    pupils: int
+    changed: int
+    alerts_raised: int
+    seconds: float
+    alert_ids: list[int]
+
+    def as_dict(self) -> dict:
+        return {"as_of": self.as_of.isoformat(), "pupils": self.pupils, "changed": self.changed,
+                "alerts_raised": self.alerts_raised, "seconds": round(self.seconds, 3)}
+
+
+def _params(as_of: date) -> dict:
+    year = AcademicYear.start_year_for(as_of)
+    return {
+        "as_of": as_of,
+        "year": year,
+        "year_start": date(year, 9, 1),
+        "recent_start": calendar.recent_window_start(as_of=as_of),
+        "left": calendar.remaining_sessions_in_term(as_of=as_of),
+    }
+
+
+def _scope_sql(school_ids: list[int] | None) -> str:
+    """Pupils in scope: all, or those with marks or an enrolment at the given schools."""
+    if school_ids is None:
+        return "TRUE"
+    return (
+        "m.pupil_id IN (SELECT pupil_id FROM attendance_sessionmark "
+        "WHERE school_id = ANY(%(school_ids)s) AND date BETWEEN %(year_start)s AND %(as_of)s "
+        "UNION SELECT pupil_id FROM pupils_enrolment WHERE school_id = ANY(%(school_ids)s))"
+    )
+
+
+def _build_summaries(cursor, params: dict, school_ids: list[int] | None) -> None:
+    scope = _scope_sql(school_ids)
+    cursor.execute(f"""
+        CREATE TEMP TABLE _code_counts ON COMMIT DROP AS
+        SELECT m.pupil_id, m.school_id, x.code,
+               count(*) AS n,
+               count(*) FILTER (WHERE m.date >= %(recent_start)s) AS n_recent,
+               min(m.date) AS first_marked, max(m.date) AS last_marked
+        FROM attendance_sessionmark m
+        CROSS JOIN LATERAL (VALUES (m.am), (m.pm)) AS x(code)
+        WHERE m.date BETWEEN %(year_start)s AND %(as_of)s AND x.code IS NOT NULL AND {scope}
+        GROUP BY m.pupil_id, m.school_id, x.code
+    """, params)
+    counts = """
+        coalesce(sum(cc.n) FILTER (WHERE c.counts_as_possible), 0) AS possible,
+        coalesce(sum(cc.n) FILTER (WHERE c.counts_as_attended), 0) AS attended,
+        coalesce(sum(cc.n) FILTER (WHERE c.category = 'authorised'), 0) AS authorised,
+        coalesce(sum(cc.n) FILTER (WHERE c.category = 'unauthorised'), 0) AS unauthorised,
+        coalesce(sum(cc.n_recent) FILTER (WHERE c.counts_as_possible), 0) AS recent_possible,
+        coalesce(sum(cc.n_recent) FILTER (WHERE c.counts_as_attended), 0) AS recent_attended,
+        min(cc.first_marked) AS first_marked, max(cc.last_marked) AS last_marked
+    """
+    summary_scope = scope.replace("m.pupil_id", "r.pupil_id")
+    cursor.execute(f"""
+        CREATE TEMP TABLE _per_school ON COMMIT DROP AS
+        SELECT cc.pupil_id, cc.school_id, {counts},
+               jsonb_object_agg(cc.code, cc.n) AS code_counts, FALSE AS from_summary_rows
+        FROM _code_counts cc
+        LEFT JOIN attendance_attendancecode c ON c.code = cc.code
+        GROUP BY cc.pupil_id, cc.school_id
+        UNION ALL
+        SELECT r.pupil_id, r.school_id, sum(r.possible), sum(r.attended), sum(r.authorised),
+               sum(r.unauthorised), 0, 0, min(r.date_from), max(r.date_to),
+               '{{}}'::jsonb, TRUE
+        FROM attendance_summaryrecord r
+        WHERE r.date_from >= %(year_start)s AND r.date_to <= %(as_of)s AND {summary_scope}
+          AND NOT EXISTS (SELECT 1 FROM _code_counts cc
+                          WHERE cc.pupil_id = r.pupil_id AND cc.school_id = r.school_id)
+        GROUP BY r.pupil_id, r.school_id
+    """, params)
+    cursor.execute("""
+        CREATE TEMP TABLE _city_codes ON COMMIT DROP AS
+        SELECT pupil_id, jsonb_object_agg(code, n) AS code_counts
+        FROM (SELECT pupil_id, code, sum(n) AS n FROM _code_counts GROUP BY pupil_id, code) t
+        GROUP BY pupil_id
+    """)
+    cursor.execute("""
+        CREATE TEMP TABLE _summaries ON COMMIT DROP AS
+        SELECT pupil_id, school_id, possible, attended, authorised, unauthorised,
+               recent_possible, recent_attended, first_marked, last_marked, code_counts,
+               from_summary_rows
+        FROM _per_school
+        UNION ALL
+        SELECT s.pupil_id, NULL, sum(s.possible), sum(s.attended), sum(s.authorised),
+               sum(s.unauthorised), sum(s.recent_possible), sum(s.recent_attended),
+               min(s.first_marked), max(s.last_marked),
+               coalesce(max(cc.code_counts::text)::jsonb, '{}'::jsonb),
+               bool_and(s.from_summary_rows)
+        FROM _per_school s LEFT JOIN _city_codes cc USING (pupil_id)
+        GROUP BY s.pupil_id
+    """)
+    band = band_sql("attended", "possible")
+    recent = band_sql("recent_attended", "recent_possible")
+    projected = band_sql(
+        "(attended::bigint * recent_possible + %(left)s::bigint * recent_attended)",
+        "((possible + %(left)s)::bigint * recent_possible)",
+    )
+    cursor.execute("ALTER TABLE _summaries ADD COLUMN band smallint, "
+                   "ADD COLUMN recent_band smallint, ADD COLUMN projected_band smallint")
+    cursor.execute(f"""
+        UPDATE _summaries SET band = {band}, recent_band = {recent},
+            projected_band = CASE WHEN recent_possible = 0 THEN {band} ELSE {projected} END;
+    """, params)
+
+
+def _write_summaries(cursor, params: dict, school_ids: list[int] | None) -> int:
+    columns = ("possible, attended, authorised, unauthorised, code_counts, first_marked, "
+               "last_marked, from_summary_rows, band, recent_possible, recent_attended, "
+               "recent_band, projected_band")
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns.split(", "))
+    old = ", ".join(f"attendance_pupilsummary.{c}" for c in columns.split(", "))
+    new = ", ".join(f"EXCLUDED.{c}" for c in columns.split(", "))
+    cursor.execute(f"""
+        INSERT INTO attendance_pupilsummary
+            (pupil_id, school_id, academic_year, as_of, {columns})
+        SELECT pupil_id, school_id, %(year)s, %(as_of)s, {columns} FROM _summaries
+        ON CONFLICT (pupil_id, academic_year, school_id) DO UPDATE
+            SET as_of = EXCLUDED.as_of, {updates}
+            WHERE ({old}) IS DISTINCT FROM ({new})
+    """, params)
+    written = cursor.rowcount
+    # Rows in scope that no longer have any data (marks withdrawn) go.
+    scope = "TRUE" if school_ids is None else (
+        "pupil_id IN (SELECT pupil_id FROM _summaries)"
+        " OR school_id = ANY(%(school_ids)s)"
+    )
+    cursor.execute(f"""
+        DELETE FROM attendance_pupilsummary p
+        WHERE p.academic_year = %(year)s AND ({scope})
+          AND NOT EXISTS (SELECT 1 FROM _summaries s WHERE s.pupil_id = p.pupil_id
+                          AND s.school_id IS NOT DISTINCT FROM p.school_id)
+    """, params)
+    return written + cursor.rowcount
+
+
+def _record_band_changes(cursor, params: dict) -> None:
+    """Band history: a row wherever the city-wide band differs from the last one recorded."""
+    cursor.execute("""
+        CREATE TEMP TABLE _changes (id bigint, pupil_id bigint, from_band smallint,
+            to_band smallint, possible integer, attended integer) ON COMMIT DROP
+    """)
+    cursor.execute("""
+        WITH latest AS (
+            SELECT DISTINCT ON (pupil_id) pupil_id, to_band
+            FROM attendance_bandhistory
+            WHERE academic_year = %(year)s AND changed_on < %(as_of)s
+            ORDER BY pupil_id, changed_on DESC
+        ), written AS (
+            INSERT INTO attendance_bandhistory
+                (pupil_id, academic_year, changed_on, from_band, to_band, possible, attended)
+            SELECT s.pupil_id, %(year)s, %(as_of)s, l.to_band, s.band, s.possible, s.attended
+            FROM _summaries s LEFT JOIN latest l USING (pupil_id)
+            WHERE s.school_id IS NULL
+              AND (l.to_band IS DISTINCT FROM s.band)
+              AND NOT (l.pupil_id IS NULL AND s.band IS NULL)
+            ON CONFLICT (pupil_id, academic_year, changed_on) DO UPDATE
+                SET to_band = EXCLUDED.to_band, possible = EXCLUDED.possible,
+                    attended = EXCLUDED.attended
+                WHERE (attendance_bandhistory.to_band, attendance_bandhistory.possible,
+                       attendance_bandhistory.attended)
+                      IS DISTINCT FROM (EXCLUDED.to_band, EXCLUDED.possible, EXCLUDED.attended)
+            RETURNING id, pupil_id, from_band, to_band, possible, attended
+        )
+        INSERT INTO _changes SELECT * FROM written
+    """, params)
+    # A same-day change that went back to the band before it is no change at all.
+    cursor.execute("""
+        DELETE FROM attendance_bandhistory h USING _summaries s
+        WHERE h.academic_year = %(year)s AND h.changed_on = %(as_of)s
+          AND s.pupil_id = h.pupil_id AND s.school_id IS NULL
+          AND h.from_band IS NOT DISTINCT FROM s.band
+    """, params)
+
+
+def _rate(a: str, p: str) -> str:
+    return f"to_char(round(100.0 * {a} / nullif({p}, 0), 1), 'FM990.0') || '%%'"
+
+
+def _raise_alerts(cursor, params: dict) -> list[int]:
+    ids: list[int] = []
+    caseload = """
+        JOIN pupils_socialworkerallocation a ON a.pupil_id = ch.pupil_id
+         AND a.start_date <= %(as_of)s AND (a.end_date IS NULL OR a.end_date >= %(as_of)s)
+    """
+    # 1. A caseload pupil's band got worse: one alert per change, the most specific rule.
+    ids += alerts_insert_from_select(select_sql=f"""
+        SELECT a.social_worker_id, ch.pupil_id, NULL::bigint,
+               CASE WHEN ch.to_band = 5 THEN '{Rule.ENTERED_SA}'
+                    WHEN ch.to_band >= 3 AND ch.from_band < 3 THEN '{Rule.ENTERED_PA}'
+                    ELSE '{Rule.WORSE_BAND}' END,
+               'Attendance ' || {_rate('ch.attended', 'ch.possible')} || ' this year: band '
+                   || ch.from_band || ' to band ' || ch.to_band,
+               jsonb_build_object('attendance', {_rate('ch.attended', 'ch.possible')},
+                                  'sessions attended', ch.attended,
+                                  'possible sessions', ch.possible,
+                                  'band before', ch.from_band, 'band now', ch.to_band,
+                                  'as of', %(as_of)s::text),
+               'band:' || ch.id
+        FROM _changes ch {caseload}
+        WHERE ch.from_band IS NOT NULL AND ch.to_band > ch.from_band
+    """, params=params)
+
+    # 2. A caseload pupil has N or more consecutive unexplained (N, O) sessions.
+    run_params = {**params, "run": settings.ALERT_UNEXPLAINED_RUN}
+    ids += alerts_insert_from_select(select_sql=f"""
+        WITH sessions AS (
+            SELECT m.pupil_id, m.date, x.half, x.code
+            FROM attendance_sessionmark m
+            JOIN pupils_socialworkerallocation a ON a.pupil_id = m.pupil_id
+             AND a.start_date <= %(as_of)s AND (a.end_date IS NULL OR a.end_date >= %(as_of)s)
+            CROSS JOIN LATERAL (VALUES (0, m.am), (1, m.pm)) AS x(half, code)
+            JOIN attendance_attendancecode c ON c.code = x.code AND c.counts_as_possible
+            WHERE m.date BETWEEN %(year_start)s AND %(as_of)s
+        ), numbered AS (
+            SELECT *, row_number() OVER (PARTITION BY pupil_id ORDER BY date, half)
+                    - row_number() OVER (PARTITION BY pupil_id, code IN ('N', 'O')
+                                         ORDER BY date, half) AS island
+            FROM sessions
+        ), runs AS (
+            SELECT pupil_id, island, count(*) AS n, min(date) AS first_day, max(date) AS last_day
+            FROM numbered WHERE code IN ('N', 'O') GROUP BY pupil_id, island
+            HAVING count(*) >= %(run)s
+        )
+        SELECT DISTINCT a.social_worker_id, r.pupil_id, NULL::bigint, '{Rule.UNEXPLAINED_RUN}',
+               r.n || ' unexplained absences in a row (N or O) since '
+                   || to_char(r.first_day, 'DD/MM/YYYY'),
+               jsonb_build_object('sessions in a row', r.n,
+                                  'from', to_char(r.first_day, 'DD/MM/YYYY'),
+                                  'to', to_char(r.last_day, 'DD/MM/YYYY')),
+               'run:' || r.pupil_id || ':' || r.first_day
+        FROM runs r JOIN pupils_socialworkerallocation a ON a.pupil_id = r.pupil_id
+         AND a.start_date <= %(as_of)s AND (a.end_date IS NULL OR a.end_date >= %(as_of)s)
+    """, params=run_params)
+
+    # 3. N codes older than five school days: data quality, to the school's attendance leads.
+    cutoff = calendar.school_days_before(as_of=params["as_of"], count=settings.ALERT_STALE_N_DAYS)
+    if cutoff is not None:
+        ids += alerts_insert_from_select(select_sql=f"""
+            WITH stale AS (
+                SELECT m.school_id, count(*) AS n, min(m.date) AS oldest
+                FROM attendance_sessionmark m
+                WHERE m.date BETWEEN %(year_start)s AND %(cutoff)s
+                  AND (m.am = 'N' OR m.pm = 'N')
+                GROUP BY m.school_id
+            )
+            SELECT u.id, NULL::bigint, s.school_id, '{Rule.STALE_N}',
+                   s.n || ' register marks still N (reason not yet established) after five '
+                       || 'school days; the oldest is from ' || to_char(s.oldest, 'DD/MM/YYYY'),
+                   jsonb_build_object('days with an N mark', s.n,
+                                      'oldest', to_char(s.oldest, 'DD/MM/YYYY')),
+                   'stale_n:' || s.school_id || ':' || s.oldest
+            FROM stale s JOIN accounts_user u ON u.school_id = s.school_id
+             AND u.is_school_lead AND u.is_active
+        """, params={**params, "cutoff": cutoff})
+
+        # 4. A school with pupils on roll sent no marks for five school days: its link officer.
+        ids += alerts_insert_from_select(select_sql=f"""
+            WITH last_marks AS (
+                SELECT sc.id AS school_id, sc.link_officer_id,
+                       (SELECT max(m.date) FROM attendance_sessionmark m
+                        WHERE m.school_id = sc.id AND m.date <= %(as_of)s) AS last_day
+                FROM schools_school sc
+                WHERE sc.link_officer_id IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM pupils_enrolment e WHERE e.school_id = sc.id
+                      AND e.start_date <= %(as_of)s
+                      AND (e.end_date IS NULL OR e.end_date >= %(as_of)s))
+            )
+            SELECT link_officer_id, NULL::bigint, school_id, '{Rule.SCHOOL_SILENT}',
+                   'No register marks received since '
+                       || coalesce(to_char(last_day, 'DD/MM/YYYY'), 'the school joined'),
+                   jsonb_build_object('last marks received',
+                                      coalesce(to_char(last_day, 'DD/MM/YYYY'), 'never')),
+                   'silent:' || school_id || ':' || coalesce(last_day::text, 'never')
+            FROM last_marks WHERE last_day IS NULL OR last_day <= %(cutoff)s
+        """, params={**params, "cutoff": cutoff})
+    return ids
+
+
+def pupils_reclassify(*, as_of: date, school_ids: list[int] | None = None) -> ReclassifyResult:
+    """Recompute summaries, bands, band history and alerts as of ``as_of``; idempotent."""
+    started = time.monotonic()
+    params = {**_params(as_of), "school_ids": school_ids}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            raise ReclassificationBusy("Another reclassification is running; try again later.")
+        # ON COMMIT DROP is not enough when called inside an outer transaction (after an import).
+        cursor.execute("DROP TABLE IF EXISTS _code_counts, _per_school, _city_codes, "
+                       "_summaries, _changes")
+        _build_summaries(cursor, params, school_ids)
+        cursor.execute("SELECT count(*) FROM _summaries WHERE school_id IS NULL")
+        pupils = cursor.fetchone()[0]
+        _write_summaries(cursor, params, school_ids)
+        _record_band_changes(cursor, params)
+        cursor.execute("SELECT count(*) FROM _changes")
+        changed = cursor.fetchone()[0]
+        alert_ids = _raise_alerts(cursor, params)
+        seconds = time.monotonic() - started
+        ReclassificationRun.objects.create(
+            as_of=as_of, school_ids=school_ids, pupils=pupils, changed=changed,
+            alerts_raised=len(alert_ids), seconds=seconds,
+        )
+        if alert_ids:
+            from alerts.tasks import email_new_alerts
+
+            transaction.on_commit(lambda: email_new_alerts.delay(alert_ids))
+    return ReclassifyResult(as_of=as_of, pupils=pupils, changed=changed,
+                            alerts_raised=len(alert_ids), seconds=seconds, alert_ids=alert_ids)

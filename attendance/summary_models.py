@@ -1,0 +1,108 @@
+"""Pupil summaries and band history: what the nightly job writes and every page reads.
+
+Imported by attendance/models.py so Django sees them as models of the attendance app.
+"""
+
+from django.db import models
+from django.db.models import F, Q
+
+from attendance.bands import Band
+
+
+class PupilSummary(models.Model):
+    """A pupil's figures for one academic year up to ``as_of``, at one school or (school empty)
+    city-wide, combining all their schools. Written only by ``attendance.classification``."""
+
+    pupil = models.ForeignKey("pupils.Pupil", on_delete=models.CASCADE,
+                              related_name="summaries", db_index=False)
+    school = models.ForeignKey("schools.School", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="pupil_summaries")
+    academic_year = models.PositiveSmallIntegerField(help_text="First calendar year: 2025 = 2025/26")
+    as_of = models.DateField()
+    possible = models.PositiveIntegerField()
+    attended = models.PositiveIntegerField()
+    authorised = models.PositiveIntegerField()
+    unauthorised = models.PositiveIntegerField()
+    code_counts = models.JSONField(default=dict)
+    first_marked = models.DateField(null=True, blank=True)
+    last_marked = models.DateField(null=True, blank=True)
+    from_summary_rows = models.BooleanField(
+        default=False, help_text="Figures come from a school's totals, not from marks"
+    )
+    band = models.PositiveSmallIntegerField(choices=Band.choices, null=True, blank=True)
+    recent_possible = models.PositiveIntegerField(default=0)
+    recent_attended = models.PositiveIntegerField(default=0)
+    recent_band = models.PositiveSmallIntegerField(choices=Band.choices, null=True, blank=True)
+    projected_band = models.PositiveSmallIntegerField(choices=Band.choices, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pupil", "academic_year", "school"],
+                                    name="one_summary_per_pupil_year_school",
+                                    nulls_distinct=False),
+            models.CheckConstraint(condition=Q(attended__lte=F("possible")),
+                                   name="attended_within_possible"),
+            models.CheckConstraint(
+                condition=Q(possible=0, band__isnull=True) | Q(possible__gt=0, band__isnull=False),
+                name="band_iff_possible",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["school", "academic_year", "band"], name="summary_school_band"),
+            models.Index(fields=["academic_year", "band"], name="summary_year_band",
+                         condition=Q(school__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.pupil_id} {self.academic_year} {self.school_id or 'city'}: {self.band}"
+
+    @property
+    def rate(self) -> float | None:
+        return None if not self.possible else 100 * self.attended / self.possible
+
+    @property
+    def recent_rate(self) -> float | None:
+        return None if not self.recent_possible else 100 * self.recent_attended / self.recent_possible
+
+
+class BandHistory(models.Model):
+    """One row per pupil per change of their city-wide band (from/to, when, the figures)."""
+
+    pupil = models.ForeignKey("pupils.Pupil", on_delete=models.CASCADE,
+                              related_name="band_history")
+    academic_year = models.PositiveSmallIntegerField()
+    changed_on = models.DateField()
+    from_band = models.PositiveSmallIntegerField(choices=Band.choices, null=True, blank=True)
+    to_band = models.PositiveSmallIntegerField(choices=Band.choices, null=True, blank=True)
+    possible = models.PositiveIntegerField()
+    attended = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["pupil", "-changed_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["pupil", "academic_year", "changed_on"],
+                                    name="one_band_change_per_pupil_day"),
+        ]
+        indexes = [models.Index(fields=["academic_year", "changed_on"])]
+        verbose_name_plural = "band history"
+
+    def __str__(self):
+        return f"{self.pupil_id} {self.changed_on}: {self.from_band} → {self.to_band}"
+
+
+class ReclassificationRun(models.Model):
+    """A record of each nightly (or per-school) run: when, for what date, what changed."""
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    as_of = models.DateField()
+    school_ids = models.JSONField(null=True, blank=True, help_text="Empty: the whole city")
+    pupils = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    alerts_raised = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"Reclassification as of {self.as_of}"
