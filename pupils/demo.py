@@ -177,6 +177,9 @@ def demo_city_reset() -> None:
     too). Users are kept except the demo ones; a non-demo school lead loses their school.
     """
     with connection.cursor() as cursor:
+        # Django's foreign keys are deferred: settle pending checks so TRUNCATE may run even in
+        # the transaction that inserted the rows (tests, a rebuild after a failed one).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
             "TRUNCATE pupils_characteristics, pupils_enrolment, pupils_socialworkerallocation, "
             "pupils_pupil RESTART IDENTITY CASCADE"

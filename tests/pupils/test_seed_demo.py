@@ -1,0 +1,147 @@
+"""seed_demo: a small deterministic city with the right shape, users for every role."""
+
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from stdnum.gb import upn as upn_checker
+
+from accounts.models import User
+from pupils import demo
+from pupils.models import Characteristics, Enrolment, Pupil, SocialWorkerAllocation
+from schools.models import AcademicYear, ClosureDay, School
+
+PHASES = {"all_through": 1, "nursery": 2, "infant": 3, "junior": 2, "primary": 64,
+          "secondary": 18, "special": 7, "ap": 1}
+PRIMARY_YEARS = {"R", "1", "2", "3", "4", "5", "6"}
+
+
+@pytest.fixture
+def city(db):
+    call_command("seed_demo", "--pupils", "600", "--seed", "7", "--no-marks")
+
+
+def test_it_builds_the_same_city_from_the_same_seed(db):
+    demo.demo_city_generate(pupils=600, seed=7)
+    first = sorted(Pupil.objects.values_list("upn", "surname", "date_of_birth"))
+    schools = sorted(School.objects.values_list("urn", "name"))
+
+    call_command("seed_demo", "--pupils", "600", "--seed", "7", "--reset", "--no-marks")
+
+    assert sorted(Pupil.objects.values_list("upn", "surname", "date_of_birth")) == first
+    assert sorted(School.objects.values_list("urn", "name")) == schools
+    demo.demo_city_reset()
+    demo.demo_city_generate(pupils=600, seed=8)
+    assert sorted(Pupil.objects.values_list("upn", flat=True)) != [u for u, _, _ in first]
+
+
+def test_it_has_plymouths_phase_mix_and_valid_upns(city):
+    assert Counter(School.objects.values_list("phase", flat=True)) == PHASES
+    assert School.objects.filter(la_code="879").count() == 98
+    assert Pupil.objects.count() == 600
+    assert all(upn_checker.is_valid(u) for u in Pupil.objects.values_list("upn", flat=True))
+
+
+def test_it_enrols_every_pupil_in_a_year_group_that_fits_the_phase(city):
+    assert not Pupil.objects.filter(enrolments__isnull=True).exists()
+    assert Characteristics.objects.count() == 600
+    pairs = Enrolment.objects.exclude(registration="M").values_list(
+        "school__phase", "pupil__characteristics__year_group")
+    for phase, year in pairs:
+        if phase in ("primary", "infant", "junior"):
+            assert year in PRIMARY_YEARS
+        elif phase in ("secondary", "ap"):
+            assert year in {"7", "8", "9", "10", "11", "12", "13"}
+        elif phase == "nursery":
+            assert year in {"N1", "N2"}
+
+
+def test_it_dual_registers_a_few_ap_pupils_with_a_secondary(city):
+    subsidiary = Enrolment.objects.filter(registration="S")
+    assert subsidiary.exists() and all(e.school.phase == "ap" for e in subsidiary)
+    for enrolment in subsidiary:
+        main = Enrolment.objects.get(pupil=enrolment.pupil, registration="M")
+        assert main.school.phase == "secondary"
+
+
+def test_it_creates_users_for_every_role_with_the_printed_password(city):
+    admin = User.objects.get(email="admin@demo.test")
+    assert admin.check_password(demo.DEFAULT_PASSWORD)
+    assert admin.is_administrator and admin.is_superuser and admin.is_staff
+    assert User.objects.get(email="manager@demo.test").is_manager
+    assert User.objects.filter(is_la_officer=True).count() == 8
+    assert User.objects.filter(is_social_worker=True).count() == 10
+    leads = User.objects.filter(is_school_lead=True)
+    assert leads.count() == 98 and not leads.filter(school__isnull=True).exists()
+    assert set(leads.values_list("school", flat=True)) == set(School.objects.values_list(
+        "id", flat=True))
+
+
+def test_it_links_officer_and_lead_to_the_first_secondary(city):
+    officer = User.objects.get(email="officer@demo.test")
+    lead = User.objects.get(email="lead@demo.test")
+    assert lead.school.phase == "secondary" and lead.school.link_officer == officer
+    assert officer.linked_schools.count() > 3
+    assert not School.objects.filter(link_officer__isnull=True).exists()
+
+
+def test_it_allocates_every_cin_cp_and_cla_pupil_to_a_social_worker(city):
+    flagged = set(Characteristics.objects.filter(cin=True).values_list("pupil", flat=True)) | set(
+        Characteristics.objects.filter(cp=True).values_list("pupil", flat=True)) | set(
+        Characteristics.objects.filter(cla=True).values_list("pupil", flat=True))
+    allocated = set(SocialWorkerAllocation.objects.values_list("pupil", flat=True))
+    assert allocated == flagged
+    assert User.objects.get(email="socialworker@demo.test").is_social_worker
+
+
+def test_it_creates_two_academic_years_with_terms_and_bank_holidays(city):
+    years = AcademicYear.objects.order_by("start_year")
+    assert [y.start_year for y in years] == [2024, 2025]
+    assert all(y.terms.count() == 3 for y in years)
+    assert ClosureDay.objects.filter(school=None, reason="Early May bank holiday").count() == 2
+
+
+def test_it_does_nothing_when_the_city_exists(city, capsys):
+    call_command("seed_demo", "--pupils", "50", "--no-marks")
+
+    assert "already exists" in capsys.readouterr().out
+    assert Pupil.objects.count() == 600
+
+
+def test_it_prints_the_demo_sign_ins(db, capsys):
+    call_command("seed_demo", "--pupils", "200", "--password", "another-long-password",
+                 "--no-marks")
+
+    out = capsys.readouterr().out
+    for email in ("admin@demo.test", "manager@demo.test", "officer@demo.test",
+                  "lead@demo.test", "socialworker@demo.test", "another-long-password"):
+        assert email in out
+
+
+def test_it_hits_the_seeds_rates_at_moderate_size(db):
+    demo.demo_city_generate(pupils=8000, seed=2026)
+    snapshots = Characteristics.objects.all()
+    n = snapshots.count()
+
+    def share(**kw):
+        return snapshots.filter(**kw).count() / n
+
+    assert 0.24 < share(fsm=True) < 0.30
+    assert 0.12 < share(sen="K") < 0.16
+    assert 0.03 < share(sen="E") < 0.05
+    assert 0.05 < share(eal=True) < 0.07
+    assert 0.83 < share(ethnicity="WBRI") < 0.88
+    assert 0.45 < Pupil.objects.filter(sex="F").count() / n < 0.55
+
+
+def test_it_calls_the_marks_generator_when_attendance_provides_one(db, monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(demo, "demo_marks_generator",
+                        lambda: lambda **kw: calls.append(kw) or "42 marks")
+
+    call_command("seed_demo", "--pupils", "100", "--seed", "3")
+
+    (kwargs,) = calls
+    assert kwargs["academic_year"].start_year == 2025 and kwargs["seed"] == 3
+    assert kwargs["school_ids"] is None
+    assert "42 marks" in capsys.readouterr().out
