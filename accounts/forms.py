@@ -26,3 +26,9 @@ class EmailAuthenticationForm(AuthenticationForm):
                          "case-sensitive.",
         "inactive": "This account is inactive. Ask your administrator to reactivate it.",
     }
+
+    def clean_username(self):
+        # Accounts are stored with lower-case emails (UserManager); lower-case here too so that
+        # "Sam.Lead@School..." signs in, and so django-axes counts failures per account, not per
+        # spelling of it.
+        return self.cleaned_data["username"].strip().lower()

@@ -1,13 +1,19 @@
 import time
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 
+IDLE_FLAG = "signed_out_idle"
+
 
 class IdleTimeoutMiddleware:
-    """Sign a user out after IDLE_TIMEOUT_SECONDS without a request."""
+    """Sign a user out after IDLE_TIMEOUT_SECONDS without a request.
+
+    Pages redirect to the sign-in page, which says why (see ``SignInView``); the API carries on
+    as an anonymous request and is refused by its permission classes. This middleware runs
+    before MessageMiddleware, so it leaves a flag in the fresh session instead of a message.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -18,7 +24,7 @@ class IdleTimeoutMiddleware:
             last = request.session.get("last_seen", now)
             if now - last > settings.IDLE_TIMEOUT_SECONDS:
                 logout(request)
-                messages.info(request, "You were signed out because you were inactive.")
+                request.session[IDLE_FLAG] = True
                 if not request.path.startswith("/api/"):
                     return redirect_to_login(request.get_full_path())
             else:

@@ -1,0 +1,245 @@
+"""Who may open what: every role against every page and API endpoint that exists.
+
+The world: Hilltop (``school``, linked to ``la_officer``, led by ``school_lead``) with ``pupil``;
+Riverside (``other_school``, led by ``other_school_lead``) with ``other_pupil`` and
+``caseload_pupil`` (allocated to ``social_worker``). Refusals of scoped objects are 404s, never
+403s, so a guessed URL does not even confirm that the school or pupil exists.
+"""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "administrator", "manager", "la_officer", "school_lead",
+         "other_school_lead", "social_worker"]
+
+# What each role may see, by fixture name.
+VISIBLE_SCHOOLS = {
+    "anonymous": set(),
+    "administrator": {"school", "other_school"},
+    "manager": {"school", "other_school"},
+    "la_officer": {"school"},
+    "school_lead": {"school"},
+    "other_school_lead": {"other_school"},
+    "social_worker": set(),
+}
+VISIBLE_PUPILS = {
+    "anonymous": set(),
+    "administrator": {"pupil", "other_pupil", "caseload_pupil"},
+    "manager": {"pupil", "other_pupil", "caseload_pupil"},
+    "la_officer": {"pupil"},
+    "school_lead": {"pupil"},
+    "other_school_lead": {"other_pupil", "caseload_pupil"},
+    "social_worker": {"caseload_pupil"},
+}
+SCHOOLS = ["school", "other_school"]
+PUPILS = ["pupil", "other_pupil", "caseload_pupil"]
+
+
+@pytest.fixture
+def world(request, school, other_school, la_officer, school_lead, other_school_lead,
+          social_worker, manager, administrator, pupil, other_pupil, caseload_pupil):
+    """Every persona and object, by fixture name."""
+    return {name: request.getfixturevalue(name) for name in
+            ROLES[1:] + SCHOOLS + PUPILS}
+
+
+@pytest.fixture
+def as_role(client, world):
+    def sign_in(role):
+        if role != "anonymous":
+            client.force_login(world[role])
+        return client
+    return sign_in
+
+
+def _login_redirect(response, path):
+    return response.status_code == 302 and response["Location"].startswith(
+        f"{reverse('login')}?next="
+    )
+
+
+# --- HTML pages -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url_name", ["home", "schools:list", "pupils:list", "account"])
+def test_it_lets_every_signed_in_role_open_the_top_level_pages(as_role, role, url_name):
+    path = reverse(url_name)
+    response = as_role(role).get(path)
+    if role == "anonymous":
+        assert _login_redirect(response, path)
+    else:
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_it_lists_exactly_the_schools_a_role_may_see(as_role, world, role):
+    response = as_role(role).get(reverse("schools:list"))
+    listed = {school.urn for school in response.context["page"]}
+    assert listed == {world[name].urn for name in VISIBLE_SCHOOLS[role]}
+    html = response.content.decode()
+    for name in SCHOOLS:
+        assert (world[name].name in html) == (name in VISIBLE_SCHOOLS[role])
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_it_lists_exactly_the_pupils_a_role_may_see(as_role, world, role):
+    response = as_role(role).get(reverse("pupils:list"))
+    listed = {pupil.upn for pupil in response.context["page"]}
+    assert listed == {world[name].upn for name in VISIBLE_PUPILS[role]}
+    html = response.content.decode()
+    for name in PUPILS:
+        assert (world[name].upn in html) == (name in VISIBLE_PUPILS[role])
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", SCHOOLS)
+def test_it_opens_a_school_page_only_for_roles_that_may_see_it(as_role, world, role, target):
+    path = reverse("schools:detail", args=[world[target].urn])
+    response = as_role(role).get(path)
+    if role == "anonymous":
+        assert _login_redirect(response, path)
+    elif target in VISIBLE_SCHOOLS[role]:
+        assert response.status_code == 200
+        assert response.context["school"] == world[target]
+    else:
+        assert response.status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", PUPILS)
+def test_it_opens_a_pupil_page_only_for_roles_that_may_see_them(as_role, world, role, target):
+    path = reverse("pupils:detail", args=[world[target].upn])
+    response = as_role(role).get(path)
+    if role == "anonymous":
+        assert _login_redirect(response, path)
+    elif target in VISIBLE_PUPILS[role]:
+        assert response.status_code == 200
+        assert response.context["pupil"] == world[target]
+    else:
+        assert response.status_code == 404
+        assert world[target].surname not in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+@pytest.mark.parametrize("target", SCHOOLS)
+def test_it_filters_pupils_by_school_only_within_what_a_role_may_see(as_role, world, role,
+                                                                     target):
+    response = as_role(role).get(reverse("pupils:list"), {"school": world[target].urn})
+    if target not in VISIBLE_SCHOOLS[role]:
+        assert response.status_code == 404
+        return
+    assert response.status_code == 200
+    listed = {pupil.upn for pupil in response.context["page"]}
+    on_roll = {"school": {"pupil"}, "other_school": {"other_pupil", "caseload_pupil"}}[target]
+    assert listed == {world[name].upn for name in on_roll & VISIBLE_PUPILS[role]}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_opens_the_admin_only_for_administrators(as_role, role):
+    response = as_role(role).get(reverse("admin:index"))
+    if role == "administrator":
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_it_gives_a_school_lead_a_404_for_another_schools_urls(client, school_lead, other_school,
+                                                                other_pupil):
+    client.force_login(school_lead)
+    for path in [
+        reverse("schools:detail", args=[other_school.urn]),
+        reverse("pupils:detail", args=[other_pupil.upn]),
+        f"{reverse('pupils:list')}?school={other_school.urn}",
+        reverse("school-detail", args=[other_school.urn]),
+        reverse("pupil-detail", args=[other_pupil.upn]),
+    ]:
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert other_pupil.surname not in response.content.decode()
+
+
+def test_it_shows_the_govuk_not_found_page_to_a_guessing_school_lead(client, school_lead,
+                                                                      other_school):
+    client.force_login(school_lead)
+    response = client.get(reverse("schools:detail", args=[other_school.urn]))
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+    assert "404.html" in [t.name for t in response.templates]
+
+
+# --- API ------------------------------------------------------------------------------------
+
+def _api_client(client, world, role):
+    if role != "anonymous":
+        client.force_login(world[role])
+    return client
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_lists_exactly_the_allowed_schools_on_the_api(client, world, role):
+    response = _api_client(client, world, role).get("/api/schools/")
+    if role == "anonymous":
+        assert response.status_code in (401, 403)
+        return
+    assert response.status_code == 200
+    listed = {row["urn"] for row in response.json()["results"]}
+    assert listed == {world[name].urn for name in VISIBLE_SCHOOLS[role]}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_lists_exactly_the_allowed_pupils_on_the_api(client, world, role):
+    response = _api_client(client, world, role).get("/api/pupils/")
+    if role == "anonymous":
+        assert response.status_code in (401, 403)
+        return
+    assert response.status_code == 200
+    listed = {row["upn"] for row in response.json()["results"]}
+    assert listed == {world[name].upn for name in VISIBLE_PUPILS[role]}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", SCHOOLS)
+def test_it_serves_a_school_on_the_api_only_to_roles_that_may_see_it(client, world, role, target):
+    response = _api_client(client, world, role).get(f"/api/schools/{world[target].urn}/")
+    if role == "anonymous":
+        assert response.status_code in (401, 403)
+    elif target in VISIBLE_SCHOOLS[role]:
+        assert response.status_code == 200
+        assert response.json()["urn"] == world[target].urn
+    else:
+        assert response.status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", PUPILS)
+def test_it_serves_a_pupil_on_the_api_only_to_roles_that_may_see_them(client, world, role,
+                                                                       target):
+    response = _api_client(client, world, role).get(f"/api/pupils/{world[target].upn}/")
+    if role == "anonymous":
+        assert response.status_code in (401, 403)
+    elif target in VISIBLE_PUPILS[role]:
+        assert response.status_code == 200
+        assert response.json()["upn"] == world[target].upn
+    else:
+        assert response.status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
+def test_it_serves_the_api_schema_and_docs_only_to_signed_in_users(client, world, role, path):
+    response = _api_client(client, world, role).get(path)
+    if role == "anonymous":
+        assert response.status_code in (401, 403)
+    else:
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_it_refuses_writes_on_the_read_only_api(client, manager, pupil, method):
+    client.force_login(manager)
+    response = getattr(client, method)(f"/api/pupils/{pupil.upn}/", {},
+                                       content_type="application/json")
+    assert response.status_code == 405
