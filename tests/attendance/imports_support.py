@@ -1,0 +1,68 @@
+"""Helpers for the register-import tests: a school year, pupils on roll, files and a runner.
+
+Imported by the test_import_* modules (not a conftest, so it cannot clash with other apps'
+fixtures). Dates are in 2025/26, whose terms come from tests.factories.academic_year_2025().
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from attendance.models import ImportRun
+from attendance.services import register_import_apply, register_import_claim, register_import_create
+from tests.factories import EnrolmentFactory, PupilFactory, academic_year_2025, make_upn
+
+TODAY = date(2026, 11, 23)
+# School days in the autumn term of 2025/26 (term starts Wednesday 3 September 2025)
+WED, THU, FRI = date(2025, 9, 3), date(2025, 9, 4), date(2025, 9, 5)
+MON = date(2025, 9, 8)
+SAT = date(2025, 9, 6)
+HALF_TERM = date(2025, 10, 28)
+SUMMER_HOLIDAY = date(2025, 8, 20)
+
+
+def d(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+@pytest.fixture
+def year(db):
+    return academic_year_2025()
+
+
+@pytest.fixture
+def roll(db, school, year):
+    """Three pupils on Hilltop's roll (UPNs from make_upn with serials 501-503)."""
+    pupils = []
+    for serial in (501, 502, 503):
+        p = PupilFactory(upn=make_upn(serial))
+        EnrolmentFactory(pupil=p, school=school, start_date=date(2020, 9, 1))
+        pupils.append(p)
+    return pupils
+
+
+def write(tmp_path: Path, name: str, text: str | bytes, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    if isinstance(text, str):
+        path.write_bytes(text.encode(encoding))
+    else:
+        path.write_bytes(text)
+    return path
+
+
+def run_import(path: Path, *, school=None, user=None, mode=ImportRun.Mode.ALL_OR_NOTHING,
+               filename: str | None = None, today: date = TODAY) -> ImportRun:
+    with open(path, "rb") as fh:
+        run = register_import_create(file=io.BytesIO(fh.read()), filename=filename or path.name,
+                                     school=school, user=user, mode=mode, enqueue=False)
+    assert register_import_claim(run_id=run.id)
+    return register_import_apply(run_id=run.id, today=today)
+
+
+def only_error(run: ImportRun) -> dict:
+    assert run.error_count == 1, run.errors
+    return run.errors[0]
