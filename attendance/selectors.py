@@ -42,3 +42,37 @@ def pupil_attendance(*, user, upn: str, as_of: date) -> dict:
         "history": list(BandHistory.objects.filter(pupil=pupil, academic_year=year)
                         .order_by("changed_on")),
     }
+
+
+def import_run_list(*, user):
+    """Register imports the user may see: those for schools they can see, and their own uploads.
+
+    Administrators and managers see every run (including multi-school runs, which have no one
+    school); everyone else sees runs for their schools (school_list) and the runs they started.
+    """
+    from django.db.models import Q
+
+    from attendance.models import ImportRun
+    from schools.selectors import school_list
+
+    if not user.is_authenticated or not user.is_active:
+        return ImportRun.objects.none()
+    runs = ImportRun.objects.select_related("school", "user")
+    if user.sees_everything:
+        return runs
+    return runs.filter(Q(school__in=school_list(user=user)) | Q(user=user))
+
+
+def import_run_get(*, user, run_id: int):
+    """One run the user may see; Http404 otherwise (never 403)."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(import_run_list(user=user), pk=run_id)
+
+
+def user_can_import_registers(*, user) -> bool:
+    """Who may upload register exports: administrators, LA officers (for their linked schools)
+    and school attendance leads (for their own school). Managers work in aggregate and social
+    workers see pupils, not registers: neither imports."""
+    return bool(user.is_authenticated and user.is_active and (
+        user.is_superuser or user.is_administrator or user.is_la_officer or user.is_school_lead))

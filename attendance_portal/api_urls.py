@@ -1,6 +1,7 @@
 from rest_framework.routers import DefaultRouter
 
 from alerts.api import AlertViewSet
+from attendance.api import ImportRunViewSet
 from pupils.api import PupilViewSet
 from schools.api import SchoolViewSet
 
@@ -8,5 +9,6 @@ router = DefaultRouter()
 router.register("schools", SchoolViewSet, basename="school")
 router.register("pupils", PupilViewSet, basename="pupil")
 router.register("alerts", AlertViewSet, basename="alert")
+router.register("imports", ImportRunViewSet, basename="import")
 
 urlpatterns = router.urls
