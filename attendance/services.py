@@ -264,8 +264,8 @@ def _message_applied(run: ImportRun, result, counts: LoadCounts) -> str:
         text = (f"Imported: {_plural(counts.inserted, 'new ' + unit)}, "
                 f"{_plural(counts.updated, unit)} changed, {counts.unchanged:,} unchanged.")
     if run.rejected:
-        text += (f" {_plural(run.rejected, unit)} rejected ({_plural(run.error_count, 'error')})"
-                 " were not imported; they are listed below.")
+        text += (f" Not imported: {_plural(run.rejected, 'rejected ' + unit)} "
+                 f"({_plural(run.error_count, 'error')}), listed below.")
     for note in result.notes:
         text += " " + note
     if result.legacy:

@@ -20,7 +20,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 from defusedxml import DefusedXmlException
-from defusedxml import sax as defused_sax
+from defusedxml.expatreader import DefusedExpatParser
+from xml.sax.expatreader import ExpatLocator
 
 from attendance.importers.formats import EPOCH_ORDINAL
 from attendance.importers.issues import FileRejected, IssueLog, Source
@@ -149,9 +150,11 @@ class CtfReader:
         pending: list[PupilRecord] = []
         handler = _Handler(pending.append)
         self._handler = handler
-        parser = defused_sax.make_parser(forbid_dtd=True, forbid_entities=True,
-                                         forbid_external=True)
+        parser = DefusedExpatParser(forbid_dtd=True, forbid_entities=True,
+                                    forbid_external=True)
         parser.setContentHandler(handler)
+        # feed() (unlike parse()) never hands the handler a locator; line numbers need one.
+        handler.setDocumentLocator(ExpatLocator(parser))
         try:
             with open(self.path, "rb") as fh:
                 while block := fh.read(1024 * 1024):

@@ -22,8 +22,8 @@ from attendance.importers.reading import Table, excel_column, normalise_header
 EPOCH = date(2000, 1, 1)
 EPOCH_ORDINAL = EPOCH.toordinal()
 
-# Header synonyms, compared after removing spaces, underscores, hyphens and dots and lowering
-# case: "Attendance Date", "attendance_date" and "ATTENDANCEDATE" are the same header.
+# Header synonyms, compared in lower case with everything but letters and digits removed:
+# "Attendance Date", "attendance_date" and "ATTENDANCE-DATE" are the same header.
 SYNONYMS: dict[str, list[str]] = {
     "upn": ["upn", "uniquepupilnumber", "pupilupn", "pupilnumber"],
     "date": ["date", "attendancedate", "sessiondate", "registerdate", "markdate"],

@@ -290,7 +290,8 @@ def read_xlsx_table(inp: Input, is_header) -> Table:
     import openpyxl
 
     try:
-        workbook = openpyxl.load_workbook(inp.path, read_only=True, data_only=True)
+        # A file object, not the path: stored uploads are named by their sha256, no extension.
+        workbook = openpyxl.load_workbook(open(inp.path, "rb"), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged workbooks
         raise FileRejected(f"'{inp.name}' is not a readable Excel workbook ({exc.__class__.__name__}"
                            f": {exc}). {HOW_TO_EXPORT}") from exc
@@ -337,11 +338,12 @@ def read_table(inp: Input, is_header) -> Table:
     return read_text_table(inp, is_header)
 
 
-NORMALISE = re.compile(r"[\s_\-.]+")
+NORMALISE = re.compile(r"[^0-9a-z]+")
 
 
 def normalise_header(label: str) -> str:
-    return NORMALISE.sub("", str(label)).lower()
+    """Lower case, every character but letters and digits removed: 'AM/PM' → 'ampm'."""
+    return NORMALISE.sub("", str(label).lower())
 
 
 def excel_column(index: int) -> str:

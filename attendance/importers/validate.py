@@ -409,7 +409,7 @@ class Validator:
             return letters[col_array] + np.asarray(at_lines).astype(str).astype(object)
 
         # Session
-        if frame["session"].dtype == object:
+        if not pd.api.types.is_integer_dtype(frame["session"].dtype):
             s_f, s_u = _factorize(frame["session"].to_numpy(dtype=object))
             s_val_u = np.array([SESSION_WORDS.get(_str(s).strip().upper(), -1) for s in s_u],
                                dtype=np.int8)

@@ -29,6 +29,11 @@ def d(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def year(db):
     return academic_year_2025()
@@ -66,3 +71,72 @@ def run_import(path: Path, *, school=None, user=None, mode=ImportRun.Mode.ALL_OR
 def only_error(run: ImportRun) -> dict:
     assert run.error_count == 1, run.errors
     return run.errors[0]
+
+
+def long_csv(rows, header="UPN,Date,AM,PM", sep=",") -> str:
+    """rows: (upn, day, am, pm) tuples."""
+    lines = [header] + [sep.join([upn, d(day) if isinstance(day, date) else day, am, pm])
+                        for upn, day, am, pm in rows]
+    return "\n".join(lines) + "\n"
+
+
+def ctf_xml(school, pupils, *, start: date, lea=None, estab=None, possible=None,
+            doctype: str = "") -> str:
+    """A CTF with one YearData per pupil. pupils: (upn, marks string) pairs."""
+    lea = lea or school.la_code
+    estab = estab or school.establishment_number
+    body = []
+    for upn, marks in pupils:
+        stated = (possible if possible is not None
+                  else sum(1 for ch in marks if ch not in "#DXZ"))
+        body.append(f"""
+    <Pupil>
+      <UPN>{upn}</UPN><Surname>Test</Surname><Forename>Pupil</Forename><DOB>2015-03-14</DOB>
+      <Sex>F</Sex>
+      <Attendance>
+        <YearData>
+          <Year>{start.year}</Year><LEA>{lea}</LEA><Estab>{estab}</Estab>
+          <SessionsPossible>{stated}</SessionsPossible>
+          <SessionsAuthorised>0</SessionsAuthorised><SessionsAttended>0</SessionsAttended>
+          <SessionsUnauthorised>0</SessionsUnauthorised>
+          <AttendSessions>
+            <AttendanceStartDate>{start.isoformat()}</AttendanceStartDate>
+            <AttendanceMarks>{marks}</AttendanceMarks>
+          </AttendSessions>
+        </YearData>
+      </Attendance>
+    </Pupil>""")
+    return f"""<?xml version="1.0" encoding="UTF-8"?>{doctype}
+<CTfile>
+  <Header>
+    <DocumentName>Common Transfer File</DocumentName><CTFversion>20.0</CTFversion>
+    <DateTime>2026-01-10T10:00:00</DateTime>
+    <SourceSchool><LEA>{school.la_code}</LEA><Estab>{school.establishment_number}</Estab>
+      <SchoolName>{school.name}</SchoolName><AcademicYear>2025</AcademicYear></SourceSchool>
+  </Header>
+  <CTFpupilData>{''.join(body)}
+  </CTFpupilData>
+</CTfile>
+"""
+
+
+def xlsx_bytes(rows, title="Register") -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def marks_of(pupil, school=None):
+    from attendance.models import SessionMark
+
+    rows = SessionMark.objects.filter(pupil=pupil)
+    if school is not None:
+        rows = rows.filter(school=school)
+    return {m.date: (m.am, m.pm) for m in rows}
