@@ -1,0 +1,148 @@
+"""Loading: all-or-nothing vs apply-valid, idempotence, partial sessions, rollback, the task."""
+
+import io
+from pathlib import Path
+
+import pytest
+
+from attendance import loading
+from attendance.models import ImportRun, SessionMark
+from attendance.services import register_import_claim, register_import_create
+from tests.attendance.imports_support import *  # noqa: F403 (fixtures)
+from tests.attendance.imports_support import THU, WED, long_csv, marks_of, run_import, write
+
+
+def test_it_writes_nothing_when_any_row_is_wrong_by_default(tmp_path, school, roll):
+    a, b, _ = roll
+    text = long_csv([(a.upn, WED, "/", "\\"), (b.upn, WED, "/", "??")])
+    run = run_import(write(tmp_path, "r.csv", text), school=school)
+    assert run.status == "rejected"
+    assert (run.marks, run.rejected, run.inserted) == (4, 1, 0)
+    assert SessionMark.objects.count() == 0
+    assert "Nothing was written" in run.message
+
+
+def test_it_applies_the_valid_marks_and_lists_the_rest_in_apply_valid_mode(tmp_path, school,
+                                                                          roll):
+    a, b, _ = roll
+    text = long_csv([(a.upn, WED, "/", "\\"), (b.upn, WED, "/", "??")])
+    run = run_import(write(tmp_path, "r.csv", text), school=school, mode="apply_valid")
+    assert run.status == "applied"
+    assert (run.marks, run.inserted, run.rejected, run.error_count) == (4, 3, 1, 1)
+    assert marks_of(a) == {WED: ("/", "\\")}
+    assert marks_of(b) == {WED: ("/", None)}
+    assert run.errors[0]["line"] == 3 and run.errors[0]["column"] == "PM"
+
+
+def test_it_rejects_in_apply_valid_mode_when_nothing_is_valid(tmp_path, school, roll):
+    a, _, _ = roll
+    run = run_import(write(tmp_path, "r.csv", long_csv([(a.upn, WED, "??", "??")])),
+                     school=school, mode="apply_valid")
+    assert run.status == "rejected"
+
+
+def test_it_writes_nothing_when_the_same_file_is_imported_again(tmp_path, school, roll):
+    a, b, c = roll
+    text = long_csv([(p.upn, day, "/", "\\") for p in roll for day in (WED, THU)])
+    first = run_import(write(tmp_path, "r.csv", text), school=school)
+    before = list(SessionMark.objects.order_by("id").values_list("id", "am", "pm"))
+    again = run_import(write(tmp_path, "r.csv", text), school=school)
+    assert (first.inserted, first.updated, first.unchanged) == (12, 0, 0)
+    assert (again.status, again.inserted, again.updated, again.unchanged) == ("applied", 0, 0, 12)
+    assert again.message.startswith("No changes: all 12 marks in the file were already held")
+    assert f"applied before (import {first.pk}" in again.message
+    assert list(SessionMark.objects.order_by("id").values_list("id", "am", "pm")) == before
+
+
+def test_it_proves_no_row_is_rewritten_on_reimport(tmp_path, school, roll):
+    from django.db import connection
+
+    a, _, _ = roll
+    text = long_csv([(a.upn, WED, "/", "\\")])
+    run_import(write(tmp_path, "r.csv", text), school=school)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT xmin::text FROM attendance_sessionmark")
+        before = cursor.fetchall()
+        run_import(write(tmp_path, "r.csv", text), school=school)
+        cursor.execute("SELECT xmin::text FROM attendance_sessionmark")
+        assert cursor.fetchall() == before
+
+
+def test_it_counts_changed_marks_and_keeps_sessions_the_file_leaves_blank(tmp_path, school,
+                                                                         roll):
+    a, b, _ = roll
+    run_import(write(tmp_path, "1.csv", long_csv([(a.upn, WED, "N", "N"),
+                                                  (b.upn, WED, "/", "\\")])), school=school)
+    run = run_import(write(tmp_path, "2.csv", long_csv([(a.upn, WED, "I", ""),
+                                                        (b.upn, WED, "/", "\\"),
+                                                        (b.upn, THU, "/", "")])),
+                     school=school)
+    assert (run.inserted, run.updated, run.unchanged) == (1, 1, 2)
+    assert marks_of(a) == {WED: ("I", "N")}
+    assert marks_of(b) == {WED: ("/", "\\"), THU: ("/", None)}
+
+
+def test_it_leaves_nothing_when_the_database_fails_after_the_copy(tmp_path, school, roll,
+                                                                  monkeypatch):
+    a, b, _ = roll
+    real_upsert = loading.marks_upsert
+    seen = {}
+
+    def upsert_then_fail(cursor, **kwargs):
+        counts = real_upsert(cursor, **kwargs)
+        cursor.execute("SELECT count(*) FROM attendance_sessionmark")
+        seen["rows_inside"] = cursor.fetchone()[0]
+        cursor.execute("SELECT 1 / 0")  # a real error from PostgreSQL, mid-transaction
+        return counts
+
+    monkeypatch.setattr(loading, "marks_upsert", upsert_then_fail)
+    text = long_csv([(a.upn, WED, "/", "\\"), (b.upn, WED, "/", "\\")])
+    run = run_import(write(tmp_path, "r.csv", text), school=school)
+    assert seen["rows_inside"] == 2  # the upsert had written, inside the transaction
+    assert run.status == "failed"
+    assert "nothing was written" in run.message
+    assert (run.inserted, run.updated, run.unchanged) == (0, 0, 0)
+    assert SessionMark.objects.count() == 0
+    assert ImportRun.objects.get(pk=run.pk).status == "failed"
+
+
+def test_it_stores_the_file_under_its_sha256(tmp_path, school, roll, settings):
+    import hashlib
+
+    a, _, _ = roll
+    data = long_csv([(a.upn, WED, "/", "\\")]).encode()
+    run = register_import_create(file=io.BytesIO(data), filename="../../etc/reg.csv",
+                                 school=school, user=None, enqueue=False)
+    sha = hashlib.sha256(data).hexdigest()
+    assert run.sha256 == sha and run.original_filename == "reg.csv"
+    assert Path(run.stored_path) == Path(settings.MEDIA_ROOT) / "imports" / sha
+    assert Path(run.stored_path).read_bytes() == data
+
+
+def test_it_runs_the_task_after_commit_and_only_once(tmp_path, school, roll, school_lead,
+                                                     django_capture_on_commit_callbacks):
+    from attendance.tasks import register_import_task
+
+    a, _, _ = roll
+    data = long_csv([(a.upn, WED, "/", "\\")]).encode()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        run = register_import_create(file=io.BytesIO(data), filename="r.csv", school=school,
+                                     user=school_lead)
+        assert SessionMark.objects.count() == 0  # nothing runs before the commit
+    assert len(callbacks) == 1
+    run.refresh_from_db()
+    assert run.status == "applied" and run.inserted == 2
+    assert register_import_task(run.pk) == "not pending"  # a second delivery does nothing
+    assert not register_import_claim(run_id=run.pk)
+
+
+def test_it_refuses_to_apply_a_run_nobody_claimed(tmp_path, school, roll):
+    from attendance.services import register_import_apply
+    from attendance_portal.errors import ApplicationError
+
+    a, _, _ = roll
+    run = register_import_create(file=io.BytesIO(b"UPN,Date,AM,PM\n"), filename="r.csv",
+                                 school=school, user=None, enqueue=False)
+    with pytest.raises(ApplicationError):
+        register_import_apply(run_id=run.pk)
+
