@@ -2,7 +2,7 @@
 
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from pupils import demo
@@ -27,6 +27,8 @@ class Command(BaseCommand):
                             help="do not generate session marks (attendance.demo)")
 
     def handle(self, *args, pupils, seed, password, reset, no_marks, **options):
+        if pupils < 1:
+            raise CommandError("--pupils must be at least 1")
         started = time.perf_counter()
         with transaction.atomic():  # a failed rebuild leaves the old city in place
             if reset:
