@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -32,3 +32,16 @@ class EmailAuthenticationForm(AuthenticationForm):
         # "Sam.Lead@School..." signs in, and so django-axes counts failures per account, not per
         # spelling of it.
         return self.cleaned_data["username"].strip().lower()
+
+
+class EmailPasswordResetForm(PasswordResetForm):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false",
+                                       "class": "govuk-input"}),
+        error_messages={
+            "required": "Enter your email address",
+            "invalid": "Enter an email address in the correct format, like name@example.gov.uk",
+        },
+    )
