@@ -40,7 +40,6 @@ DEMO_DOMAIN = "demo.test"
 DEFAULT_PUPILS = 40500
 DEFAULT_SEED = 2026
 DEFAULT_PASSWORD = "demo-password-2026"
-CURRENT_YEAR = 2025  # 2025/26
 CENSUS_DAY = date(2025, 10, 2)  # autumn census 2025/26: effective date of the snapshot
 
 PHASE_MIX = [  # (phase, count, (smallest, largest) roll before scaling to --pupils)
@@ -139,6 +138,11 @@ TERMS = {  # start_year: [(term, start, end, half term start, half term end)]
            ("spring", date(2026, 1, 5), date(2026, 3, 27), date(2026, 2, 16), date(2026, 2, 20)),
            ("summer", date(2026, 4, 13), date(2026, 7, 22), date(2026, 5, 25),
             date(2026, 5, 29))],
+    2026: [("autumn", date(2026, 9, 2), date(2026, 12, 18), date(2026, 10, 26),
+            date(2026, 10, 30)),
+           ("spring", date(2027, 1, 4), date(2027, 3, 25), date(2027, 2, 15), date(2027, 2, 19)),
+           ("summer", date(2027, 4, 12), date(2027, 7, 21), date(2027, 5, 31),
+            date(2027, 6, 4))],
 }
 BANK_HOLIDAYS = {  # England and Wales
     date(2024, 8, 26): "Summer bank holiday", date(2024, 12, 25): "Christmas Day",
@@ -149,8 +153,16 @@ BANK_HOLIDAYS = {  # England and Wales
     date(2025, 12, 26): "Boxing Day", date(2026, 1, 1): "New Year's Day",
     date(2026, 4, 3): "Good Friday", date(2026, 4, 6): "Easter Monday",
     date(2026, 5, 4): "Early May bank holiday", date(2026, 5, 25): "Spring bank holiday",
-    date(2026, 8, 31): "Summer bank holiday",
+    date(2026, 8, 31): "Summer bank holiday", date(2026, 12, 25): "Christmas Day",
+    date(2026, 12, 28): "Boxing Day (substitute day)", date(2027, 1, 1): "New Year's Day",
+    date(2027, 3, 26): "Good Friday", date(2027, 3, 29): "Easter Monday",
+    date(2027, 5, 3): "Early May bank holiday", date(2027, 5, 31): "Spring bank holiday",
+    date(2027, 8, 30): "Summer bank holiday",
 }
+# The demo is "now": the academic year containing today (marks up to today) and the full year
+# before it. Capped at the last year whose term dates are written above.
+CURRENT_YEAR = min(AcademicYear.start_year_for(date.today()), max(TERMS))
+PREVIOUS_YEAR = CURRENT_YEAR - 1
 
 
 @dataclass

@@ -13,7 +13,10 @@ from tests.factories import (
 
 @pytest.fixture(autouse=True)
 def _quiet_settings(settings):
+    from attendance_portal.celery import app
+
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True  # the Celery app reads its own copy
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

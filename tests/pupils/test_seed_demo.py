@@ -94,11 +94,20 @@ def test_it_allocates_every_cin_cp_and_cla_pupil_to_a_social_worker(city):
     assert User.objects.get(email="socialworker@demo.test").is_social_worker
 
 
-def test_it_creates_two_academic_years_with_terms_and_bank_holidays(city):
+def test_it_creates_academic_years_with_terms_and_bank_holidays(city):
     years = AcademicYear.objects.order_by("start_year")
-    assert [y.start_year for y in years] == [2024, 2025]
+    assert [y.start_year for y in years] == [2024, 2025, 2026]
     assert all(y.terms.count() == 3 for y in years)
-    assert ClosureDay.objects.filter(school=None, reason="Early May bank holiday").count() == 2
+    assert ClosureDay.objects.filter(school=None, reason="Early May bank holiday").count() == 3
+
+
+def test_it_sets_the_demo_in_the_academic_year_of_today():
+    from datetime import date
+
+    from pupils import demo
+
+    assert demo.CURRENT_YEAR == min(AcademicYear.start_year_for(date.today()), 2026)
+    assert demo.PREVIOUS_YEAR == demo.CURRENT_YEAR - 1
 
 
 def test_it_does_nothing_when_the_city_exists(city, capsys):
@@ -137,11 +146,14 @@ def test_it_hits_the_seeds_rates_at_moderate_size(db):
 def test_it_calls_the_marks_generator_when_attendance_provides_one(db, monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(demo, "demo_marks_generator",
-                        lambda: lambda **kw: calls.append(kw) or "42 marks")
+                        lambda: lambda **kw: calls.append(kw) or 42)
 
     call_command("seed_demo", "--pupils", "100", "--seed", "3")
 
-    (kwargs,) = calls
-    assert kwargs["academic_year"].start_year == 2025 and kwargs["seed"] == 3
-    assert kwargs["school_ids"] is None
-    assert "42 marks" in capsys.readouterr().out
+    last_year, this_year = calls
+    assert last_year["academic_year"].start_year == demo.PREVIOUS_YEAR
+    assert this_year["academic_year"].start_year == demo.CURRENT_YEAR
+    assert {last_year["seed"], this_year["seed"]} == {3 + demo.PREVIOUS_YEAR,
+                                                     3 + demo.CURRENT_YEAR}
+    assert this_year["school_ids"] is None
+    assert "Session marks for" in capsys.readouterr().out

@@ -25,8 +25,10 @@ class Command(BaseCommand):
                             help="wipe every school, pupil and @demo.test user, then rebuild")
         parser.add_argument("--no-marks", action="store_true",
                             help="do not generate session marks (attendance.demo)")
+        parser.add_argument("--no-reclassify", action="store_true",
+                            help="do not run the band classification after the marks")
 
-    def handle(self, *args, pupils, seed, password, reset, no_marks, **options):
+    def handle(self, *args, pupils, seed, password, reset, no_marks, no_reclassify, **options):
         if pupils < 1:
             raise CommandError("--pupils must be at least 1")
         started = time.perf_counter()
@@ -52,6 +54,8 @@ class Command(BaseCommand):
             self.stdout.write("Session marks skipped (--no-marks).")
         else:
             self._marks(seed)
+            if not no_reclassify:
+                self._reclassify()
         self.stdout.write(f"\nDemo sign-ins (password for all: {city.password}):")
         for role, email, note in city.demo_logins:
             self.stdout.write(f"  {role:<14} {email:<26} {note}")
@@ -62,8 +66,40 @@ class Command(BaseCommand):
             self.stdout.write("Session marks skipped: attendance.demo.demo_marks_generate is not "
                               "available yet.")
             return
+        for start_year in (demo.PREVIOUS_YEAR, demo.CURRENT_YEAR):
+            started = time.perf_counter()
+            year = AcademicYear.objects.get(start_year=start_year)
+            result = generate(academic_year=year, seed=seed + start_year, school_ids=None)
+            self.stdout.write(f"Session marks for {year}: {result:,} in "
+                              f"{time.perf_counter() - started:.1f}s.")
+
+    def _reclassify(self):
+        """Classify as the nightly job would have, so the demo has band history and alerts:
+        at the end of last year, then every other Friday of this year, then today."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from attendance.classification import pupils_reclassify
+        from attendance.models import SessionMark
+
+        last_mark = SessionMark.objects.order_by("-date").values_list("date", flat=True).first()
+        if last_mark is None:
+            return
+        today = min(timezone.localdate(), last_mark)
+        previous = AcademicYear.objects.get(start_year=demo.PREVIOUS_YEAR)
+        dates = [min(previous.end_date, today)]
+        current = AcademicYear.objects.filter(start_year=demo.CURRENT_YEAR).first()
+        if current and today >= current.start_date:
+            day = current.start_date + timedelta(days=(4 - current.start_date.weekday()) % 7)
+            day += timedelta(days=21)  # a first picture after three weeks
+            while day < today:
+                dates.append(day)
+                day += timedelta(days=14)
+            dates.append(today)
         started = time.perf_counter()
-        year = AcademicYear.objects.get(start_year=demo.CURRENT_YEAR)
-        result = generate(academic_year=year, seed=seed, school_ids=None)
-        self.stdout.write(f"Session marks generated for {year} in "
-                          f"{time.perf_counter() - started:.1f}s" + (f": {result}" if result else "."))
+        for as_of in dates:
+            result = pupils_reclassify(as_of=as_of)
+        self.stdout.write(
+            f"Classified {result.pupils:,} pupils as of {len(dates)} dates up to "
+            f"{today:%d/%m/%Y} in {time.perf_counter() - started:.1f}s (band history and alerts).")
