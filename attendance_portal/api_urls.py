@@ -1,7 +1,7 @@
 from rest_framework.routers import DefaultRouter
 
 from alerts.api import AlertViewSet
-from attendance.api import ImportRunViewSet
+from attendance.api import ImportRunViewSet, pupil_attendance_urls
 from pupils.api import PupilViewSet
 from schools.api import SchoolViewSet
 
@@ -11,4 +11,4 @@ router.register("pupils", PupilViewSet, basename="pupil")
 router.register("alerts", AlertViewSet, basename="alert")
 router.register("imports", ImportRunViewSet, basename="import")
 
-urlpatterns = router.urls
+urlpatterns = router.urls + pupil_attendance_urls

@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.shortcuts import render
 from django.utils import timezone
 
+from attendance.selectors import school_band_counts
 from portal_ui.tables import sorted_paginated
 from pupils.selectors import pupils_on_roll
 from schools.selectors import school_get, school_list
@@ -38,4 +39,5 @@ def school_detail_view(request, urn):
     on_roll = pupils_on_roll(user=request.user, school=school, today=today).count()
     return render(request, "schools/detail.html", {
         "school": school, "on_roll": on_roll, "today": today,
+        "bands": school_band_counts(user=request.user, school=school, today=today),
     })
