@@ -22,15 +22,33 @@ WED, THU, FRI = date(2025, 9, 3), date(2025, 9, 4), date(2025, 9, 5)
 MON = date(2025, 9, 8)
 SAT = date(2025, 9, 6)
 HALF_TERM = date(2025, 10, 28)
-SUMMER_HOLIDAY = date(2025, 8, 20)
+NO_TERMS_DAY = date(2015, 9, 9)  # a Wednesday in a year with no term dates
 
 
 def d(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def reference_codes_ensure() -> None:
+    """Put the code reference data back if a transactional test elsewhere flushed it (Django's
+    flush empties data-migration rows, and --reuse-db keeps the database between runs)."""
+    import importlib
+
+    from django.apps import apps
+
+    from attendance.models import AttendanceCode
+
+    if not AttendanceCode.objects.exists():
+        importlib.import_module("attendance.migrations.0002_attendance_codes").load(apps, None)
+
+
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
+def reference_codes(db):
+    reference_codes_ensure()
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 

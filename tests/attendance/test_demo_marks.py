@@ -14,22 +14,22 @@ def city(django_db_setup, django_db_blocker):
     """A ~3,000-pupil demo city with a year of marks, built once for the module."""
     from unittest import mock
 
-    from pupils.demo import demo_city_generate
+    from pupils.demo import demo_city_generate, demo_city_reset
     from schools.models import AcademicYear
+    from tests.attendance.imports_support import reference_codes_ensure
 
     with django_db_blocker.unblock(), \
             mock.patch("django.utils.timezone.localdate", return_value=date(2026, 11, 23)):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pupils_pupil")
-            assert cursor.fetchone()[0] == 0, "the demo test needs an empty database"
-        demo_city_generate(pupils=3000, seed=7)
-        year = AcademicYear.objects.get(start_year=2025)
-        written = demo_marks_generate(academic_year=year, seed=7)
-        yield {"year": year, "written": written}
-        from pupils.demo import demo_city_reset
-
-        SessionMark.objects.all().delete()
-        demo_city_reset()
+        demo_city_reset()  # a run stopped half way may have left a city behind
+        reference_codes_ensure()
+        try:
+            demo_city_generate(pupils=3000, seed=7)
+            year = AcademicYear.objects.get(start_year=2025)
+            written = demo_marks_generate(academic_year=year, seed=7)
+            yield {"year": year, "written": written}
+        finally:
+            SessionMark.objects.all().delete()
+            demo_city_reset()
 
 
 def rates(where: str = "TRUE", group: str = "1") -> dict:

@@ -31,7 +31,6 @@ def counts(code):
     return row.counts_as_possible, row.counts_as_attended, row.category
 
 
-@pytest.mark.django_db
 def test_it_holds_the_full_2024_set_and_nothing_unexplained():
     in_force = set(AttendanceCode.objects.filter(last_year__isnull=True)
                    .values_list("code", flat=True))
@@ -40,27 +39,23 @@ def test_it_holds_the_full_2024_set_and_nothing_unexplained():
                .values_list("code", flat=True)) == {"H", "F", "J", "Y"}
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize("code", NOT_POSSIBLE)
 def test_it_does_not_count_d_x_q_y1_to_y7_z_and_hash_as_possible(code):
     assert counts(code) == (False, False, CodeCategory.NOT_POSSIBLE)
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize("code", ATTENDED)
 def test_it_counts_presence_and_approved_activities_as_attended(code):
     possible, attended, _ = counts(code)
     assert (possible, attended) == (True, True)
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize(("code", "category"), [(c, CodeCategory.AUTHORISED) for c in AUTHORISED]
                          + [(c, CodeCategory.UNAUTHORISED) for c in UNAUTHORISED])
 def test_it_counts_absences_as_possible_not_attended(code, category):
     assert counts(code) == (True, False, category)
 
 
-@pytest.mark.django_db
 def test_it_keeps_historic_j_attended_and_j1_an_absence():
     assert counts("J") == (True, True, CodeCategory.APPROVED_ACTIVITY)
     assert counts("J1") == (True, False, CodeCategory.AUTHORISED)

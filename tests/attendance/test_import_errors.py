@@ -11,7 +11,7 @@ from pupils.models import Enrolment
 from schools.models import ClosureDay
 from tests.attendance.imports_support import *  # noqa: F403 (fixtures)
 from tests.attendance.imports_support import (
-    FRI, HALF_TERM, SAT, SUMMER_HOLIDAY, THU, TODAY, WED, ctf_xml, d, long_csv, only_error,
+    FRI, HALF_TERM, SAT, NO_TERMS_DAY, THU, TODAY, WED, ctf_xml, d, long_csv, only_error,
     run_import, write,
 )
 from tests.factories import PupilFactory, make_upn
@@ -75,7 +75,7 @@ def test_it_accepts_z_for_a_pupil_not_yet_on_roll(tmp_path, school, year):
 @pytest.mark.parametrize(("day", "expected"), [
     (SAT, "is a Saturday; there are no sessions at weekends"),
     (HALF_TERM, "is in the autumn half term (27/10/2025–31/10/2025)"),
-    (SUMMER_HOLIDAY, "which has no term dates in the portal"),
+    (NO_TERMS_DAY, "which has no term dates in the portal"),
     (date(2025, 12, 24), "is outside term time"),
     (date(2026, 11, 30), "is in the future"),
 ])

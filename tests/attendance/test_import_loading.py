@@ -146,3 +146,24 @@ def test_it_refuses_to_apply_a_run_nobody_claimed(tmp_path, school, roll):
     with pytest.raises(ApplicationError):
         register_import_apply(run_id=run.pk)
 
+
+
+@pytest.mark.parametrize("plain_first_insert", [True, False])
+def test_it_counts_the_same_through_either_first_load_statement(tmp_path, school, roll,
+                                                                 monkeypatch, plain_first_insert):
+    monkeypatch.setattr(loading, "FRESH_PLAIN_INSERT", plain_first_insert)
+    text = long_csv([(p.upn, day, "/", "\\") for p in roll for day in (WED, THU)])
+    run = run_import(write(tmp_path, "r.csv", text), school=school)
+    assert (run.inserted, run.updated, run.unchanged) == (12, 0, 0)
+    assert SessionMark.objects.count() == 6
+
+
+def test_it_refuses_marks_for_a_pupil_that_does_not_exist(school, year):
+    import numpy as np
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        loading.marks_load(pupil_id=np.array([987654321]), school_id=np.array([school.pk]),
+                           day=np.array([9377], dtype=np.int32), am=np.array([1], dtype=np.uint8),
+                           pm=np.array([0], dtype=np.uint8), codes=["", "/"])
+    assert SessionMark.objects.count() == 0
