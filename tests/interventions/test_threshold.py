@@ -1,0 +1,110 @@
+"""The penalty notice threshold: 10 unauthorised sessions (G, N, O, U) in 10 school weeks."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from alerts.models import Alert, Rule
+from interventions.selectors import penalty_threshold_episodes, penalty_threshold_windows
+from interventions.services import penalty_threshold_alerts_raise
+from tests.factories import academic_year_2025
+from tests.interventions.marks import mark_days, week_days
+
+pytestmark = pytest.mark.django_db
+
+MON_SEP_8 = date(2025, 9, 8)
+AS_OF = date(2025, 12, 19)
+
+
+@pytest.fixture(autouse=True)
+def _year(db):
+    academic_year_2025()
+
+
+def _sessions(pupil, school, count, monday=MON_SEP_8, codes=("G", "N", "O", "U")):
+    """``count`` unauthorised sessions in the week of ``monday``, mixing the four codes."""
+    days = week_days(monday)
+    marks = [codes[i % len(codes)] for i in range(count)]
+    for i, day in enumerate(days):
+        am, pm = (marks[2 * i:2 * i + 2] + ["/", "/"])[:2]
+        mark_days(pupil, school, [day], am=am, pm=pm)
+
+
+def _weeks(pupil):
+    return penalty_threshold_windows(as_of=AS_OF, pupil_ids=[pupil.pk])
+
+
+def test_it_does_not_flag_nine_sessions(pupil, school):
+    _sessions(pupil, school, 5)
+    _sessions(pupil, school, 4, monday=MON_SEP_8 + timedelta(weeks=3))
+    assert _weeks(pupil) == []
+
+
+@pytest.mark.parametrize("extra", [5, 6])
+def test_it_flags_ten_and_eleven_sessions_in_any_mix(pupil, school, extra):
+    _sessions(pupil, school, 5)
+    _sessions(pupil, school, extra, monday=MON_SEP_8 + timedelta(weeks=3))
+    windows = _weeks(pupil)
+    first = windows[0]
+    assert first["sessions"] == 5 + extra
+    # The first window reaching it ends in the week of 29 September and starts ten school
+    # weeks earlier, in the term's first (partial) week, 1 September.
+    assert (first["window_start"], first["window_end"]) == (date(2025, 9, 1), date(2025, 10, 5))
+    # Every later window still holding both weeks: up to the one ending 9 weeks after 8 Sept.
+    assert [w["sessions"] for w in windows] == [5 + extra] * 7
+    # The last window holding 8 Sept ends in the week of 17 Nov (half term is not counted).
+    assert windows[-1]["window_end"] == date(2025, 11, 23)
+
+
+def test_it_counts_only_unauthorised_codes(pupil, school):
+    _sessions(pupil, school, 10, codes=("I", "M", "C2", "G"))
+    assert _weeks(pupil) == []
+
+
+def test_it_reaches_back_across_half_term_which_is_not_a_school_week(pupil, school):
+    # Half term is 27-31 October 2025: the ten school weeks ending in the week of 10 November
+    # are 10 Nov, 3 Nov, then 20 Oct back to 1 Sep: eleven calendar weeks.
+    _sessions(pupil, school, 5, monday=date(2025, 9, 1))  # 3 school days: 5 sessions
+    _sessions(pupil, school, 5, monday=date(2025, 11, 10))
+    windows = _weeks(pupil)
+    assert len(windows) == 1
+    assert windows[0] == {"pupil_id": pupil.pk, "window_start": date(2025, 9, 1),
+                          "window_end": date(2025, 11, 16), "sessions": 10}
+
+
+def test_it_does_not_reach_back_eleven_school_weeks(pupil, school):
+    _sessions(pupil, school, 5, monday=date(2025, 9, 1))
+    _sessions(pupil, school, 5, monday=date(2025, 11, 17))
+    assert _weeks(pupil) == []
+
+
+def test_it_spans_the_christmas_holiday(pupil, school):
+    _sessions(pupil, school, 5, monday=date(2025, 12, 15))
+    _sessions(pupil, school, 5, monday=date(2026, 1, 5))
+    windows = penalty_threshold_windows(as_of=date(2026, 1, 9), pupil_ids=[pupil.pk])
+    assert [(w["window_start"], w["window_end"], w["sessions"]) for w in windows] == [
+        (date(2025, 10, 13), date(2026, 1, 9), 10)]
+
+
+def test_it_raises_one_alert_per_episode_to_the_link_officer(pupil, school, la_officer):
+    _sessions(pupil, school, 10)
+    first = penalty_threshold_alerts_raise(as_of=AS_OF)
+    assert len(first) == 1
+    alert = Alert.objects.get()
+    assert (alert.recipient, alert.pupil, alert.school, alert.rule) == (
+        la_officer, pupil, school, Rule.PENALTY_THRESHOLD)
+    assert alert.dedup_key == f"penalty:{pupil.pk}:2025-09-01"
+    assert "consider a penalty notice" in alert.summary
+    assert alert.evidence["unauthorised sessions"] == 10
+    assert penalty_threshold_alerts_raise(as_of=AS_OF) == []
+    # A second, separate episode later in the year is a new alert.
+    _sessions(pupil, school, 10, monday=date(2025, 12, 1))
+    assert len(penalty_threshold_alerts_raise(as_of=AS_OF)) == 1
+    assert Alert.objects.count() == 2
+
+
+def test_it_reports_episodes_with_the_first_window_and_whether_current(pupil, school):
+    _sessions(pupil, school, 10, monday=date(2025, 12, 8))
+    [episode] = penalty_threshold_episodes(as_of=AS_OF, pupil_ids=[pupil.pk])
+    assert episode["first_window_start"] == date(2025, 9, 29)  # half term is skipped
+    assert episode["first_sessions"] == 10 and episode["current"] is True
