@@ -4,11 +4,14 @@ from alerts.api import AlertViewSet
 from attendance.api import ImportRunViewSet, pupil_attendance_urls
 from pupils.api import PupilViewSet
 from schools.api import SchoolViewSet
+from tsm.api import ActionViewSet, MeetingViewSet
 
 router = DefaultRouter()
 router.register("schools", SchoolViewSet, basename="school")
 router.register("pupils", PupilViewSet, basename="pupil")
 router.register("alerts", AlertViewSet, basename="alert")
 router.register("imports", ImportRunViewSet, basename="import")
+router.register("tsm/meetings", MeetingViewSet, basename="tsm-meeting")
+router.register("tsm/actions", ActionViewSet, basename="tsm-action")
 
 urlpatterns = router.urls + pupil_attendance_urls

@@ -1,0 +1,137 @@
+"""TSM API: meetings (read), their pack, and actions (list, create, update), scoped through
+tsm.selectors; changes go through tsm.services (an ApplicationError becomes a 400)."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from pupils.models import Pupil
+from tsm import selectors, services
+from tsm.models import Action, ActionStatus, TargetingSupportMeeting
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    school_urn = serializers.CharField(source="school.urn", read_only=True)
+    school_name = serializers.CharField(source="school.name", read_only=True)
+    term = serializers.CharField(source="round.term", read_only=True)
+    theme = serializers.CharField(source="round.theme", read_only=True)
+    link_officer = serializers.StringRelatedField()
+    proposed_by = serializers.StringRelatedField()
+    confirmed_by = serializers.StringRelatedField()
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TargetingSupportMeeting
+        fields = ["id", "school_urn", "school_name", "term", "theme", "status", "proposed_start",
+                  "duration_minutes", "location", "link_officer", "proposed_by", "confirmed_by",
+                  "confirmed_at", "held_at", "cancellation_reason", "overdue"]
+        read_only_fields = fields
+
+    def get_overdue(self, meeting) -> bool:
+        return meeting.is_overdue()
+
+
+class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Meetings the caller may see: a link officer's schools, a school lead's own, all for
+    managers. Filter with ?status= and ?round__term=."""
+
+    serializer_class = MeetingSerializer
+    filterset_fields = ["status", "round__term"]
+
+    def get_queryset(self):
+        return selectors.meeting_list(user=self.request.user).order_by(
+            "-round__term__start_date", "school__name", "pk")
+
+    @extend_schema(responses=OpenApiTypes.OBJECT,
+                   description="The meeting pack: band counts and % for the school, its last "
+                               "TSM, its phase and the city; cohorts; pupils to discuss; last "
+                               "meeting's actions; open alerts. A held meeting returns the "
+                               "snapshot frozen when it was held.")
+    @action(detail=True, methods=["get"])
+    def pack(self, request, pk=None):
+        return Response(selectors.meeting_pack(meeting=self.get_object()))
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    meeting = serializers.PrimaryKeyRelatedField(queryset=TargetingSupportMeeting.objects.none())
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=Action._meta.get_field("owner").related_model.objects.filter(is_active=True))
+    owner_name = serializers.CharField(source="owner.full_name", read_only=True)
+    pupil_upn = serializers.CharField(source="pupil.upn", required=False, allow_null=True,
+                                      allow_blank=True, default=None)
+    school_urn = serializers.CharField(source="meeting.school.urn", read_only=True)
+    carried_from = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Action
+        fields = ["id", "meeting", "school_urn", "description", "owner", "owner_name",
+                  "due_date", "pupil_upn", "status", "carried_from", "completed_at",
+                  "created_at"]
+        read_only_fields = ["id", "school_urn", "owner_name", "carried_from", "completed_at",
+                            "created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["meeting"].queryset = selectors.meeting_list(user=request.user)
+        if self.instance is not None:
+            self.fields["meeting"].read_only = True
+
+    def validate_status(self, value):
+        if value == ActionStatus.CARRIED:
+            raise serializers.ValidationError("Actions are carried forward by opening a round.")
+        return value
+
+
+def _pupil(upn):
+    if not upn:
+        return None
+    return get_object_or_404(Pupil, upn=upn.strip().upper())
+
+
+class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                    mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Actions of meetings the caller may see (and their own). Create and update call the
+    services, which check who may record and own actions."""
+
+    serializer_class = ActionSerializer
+    filterset_fields = ["status", "meeting"]
+
+    def get_queryset(self):
+        return selectors.action_list(user=self.request.user).order_by("due_date", "pk")
+
+    def create(self, request, *args, **kwargs):
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        created = services.action_create(
+            meeting=data["meeting"], description=data["description"], owner=data["owner"],
+            due_date=data["due_date"], pupil=_pupil((data.get("pupil") or {}).get("upn")),
+            user=request.user,
+        )
+        if data.get("status") and data["status"] != ActionStatus.OPEN:
+            created = services.action_set_status(action=created, status=data["status"],
+                                                 user=request.user)
+        return Response(self.get_serializer(created).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        current = self.get_object()
+        body = self.get_serializer(current, data=request.data, partial=partial)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        pupil_given = "pupil" in data
+        upn = (data.get("pupil") or {}).get("upn") if pupil_given else None
+        updated = services.action_update(
+            action=current, user=request.user, description=data.get("description"),
+            owner=data.get("owner"), due_date=data.get("due_date"),
+            pupil=_pupil(upn), clear_pupil=pupil_given and not upn,
+        )
+        if "status" in data and data["status"] != updated.status:
+            updated = services.action_set_status(action=updated, status=data["status"],
+                                                 user=request.user)
+        return Response(self.get_serializer(updated).data)
