@@ -310,8 +310,8 @@ class Validator:
                 ids[i] = sid
         return ids, messages
 
-    def _days(self, uniques: np.ndarray, present: np.ndarray | None = None):
-        """Day number (-1 when not a date) and status for each distinct date."""
+    def _days(self, uniques: np.ndarray):
+        """Day number (-1 when not a date) for each distinct date as written."""
         days = np.full(len(uniques), -1, dtype=np.int64)
         for i, raw in enumerate(uniques):
             value = _date_value_to_day(raw)
