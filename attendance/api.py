@@ -109,11 +109,13 @@ class ImportRunViewSet(mixins.CreateModelMixin, mixins.ListModelMixin,
 # and read the nightly summaries only. ``?academic_year=2025`` picks another year (2025 = 2025/26).
 
 
-class BandField(serializers.ChoiceField):
-    """A band as its number (1–5) or null; the name travels beside it."""
+class BandField(serializers.IntegerField):
+    """A band as its number (1 expected … 5 severe absence) or null; its name travels beside it.
+
+    An integer rather than a choice field so the schema has one shape for every band column."""
 
     def __init__(self, **kwargs):
-        super().__init__(choices=Band.choices, allow_null=True, **kwargs)
+        super().__init__(allow_null=True, min_value=1, max_value=5, **kwargs)
 
 
 def _band_name(value) -> str | None:

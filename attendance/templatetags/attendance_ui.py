@@ -20,11 +20,21 @@ def _band(value) -> Band | None:
 
 
 @register.simple_tag
-def band_tag(value, empty: str = "No band yet"):
-    """A coloured GOV.UK tag: 'Band 3: Persistent absence' (or secondary text when no band)."""
+def band_tag(value, empty: str = "No band yet", short: bool = False):
+    """A coloured GOV.UK tag: 'Band 3: Persistent absence' (or secondary text when no band).
+
+    ``short`` shows 'Band 3' for narrow table columns; the name stays in the tag for screen
+    readers and as its tooltip.
+    """
     band = _band(value)
     if band is None:
         return format_html('<span class="app-secondary-text">{}</span>', empty)
+    if short:
+        return format_html(
+            '<strong class="govuk-tag app-band app-band-{}" data-band="{}" title="{}">Band {}'
+            '<span class="govuk-visually-hidden">: {}</span></strong>',
+            band.value, band.value, band.label, band.value, band.label,
+        )
     return format_html(
         '<strong class="govuk-tag app-band app-band-{}" data-band="{}">Band {}: {}</strong>',
         band.value, band.value, band.value, band.label,
