@@ -200,8 +200,9 @@ def _cohorts(rows: list[dict]) -> list[dict]:
                ].append(row)
         groups[("SEN", dict(SEN.choices)[row["sen"]] if row["sen"] in SEN.values
                 else row["sen"])].append(row)
-        for flag, label in (("cin", "Child in need (CIN)"), ("cp", "Child protection plan (CP)"),
-                            ("cla", "Child looked after (CLA)")):
+        for flag, label in (("cin", "1 Child in need (CIN)"),
+                            ("cp", "2 Child protection plan (CP)"),
+                            ("cla", "3 Child looked after (CLA)")):
             if row[flag]:
                 groups[("Social care", label)].append(row)
         groups[("Year group", row["year_group"])].append(row)
@@ -232,6 +233,8 @@ def _cohorts(rows: list[dict]) -> list[dict]:
             display = _YEAR_LABELS.get(label, label)
         elif group == "Ethnicity":
             display = ethnicity_label(label) or "Not recorded"
+        elif group == "Social care":
+            display = label[2:]  # ordered CIN, CP, CLA by the digit
         result.append({
             "group": group, "label": display, "pupils": n,
             "attendance_rate": _pct(attended, possible),

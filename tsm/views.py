@@ -153,6 +153,8 @@ def _detail(request, meeting, *, propose_form=None, error=None, status=200):
     return render(request, "tsm/detail.html", {
         "meeting": meeting, "roles": roles, "propose_form": propose_form, "error": error,
         "previous": previous, "overdue": meeting.is_overdue(),
+        "meeting_day": bool(meeting.proposed_start) and timezone.localtime(
+            meeting.proposed_start).date() <= timezone.localdate(),
         "actions": meeting.actions.select_related("owner", "pupil",
                                                   "carried_from__meeting__round__term"),
         "leads": meeting.school.attendance_leads.filter(is_active=True, is_school_lead=True),
