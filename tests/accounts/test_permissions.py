@@ -63,7 +63,8 @@ def _login_redirect(response, path):
 # --- HTML pages -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("url_name", ["home", "schools:list", "pupils:list", "account"])
+@pytest.mark.parametrize("url_name", ["home", "schools:list", "pupils:list", "account",
+                                      "alerts:inbox"])
 def test_it_lets_every_signed_in_role_open_the_top_level_pages(as_role, role, url_name):
     path = reverse(url_name)
     response = as_role(role).get(path)
@@ -137,6 +138,41 @@ def test_it_filters_pupils_by_school_only_within_what_a_role_may_see(as_role, wo
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_it_opens_the_caseload_page_only_for_social_workers(as_role, world, role):
+    path = reverse("pupils:caseload")
+    response = as_role(role).get(path)
+    if role == "anonymous":
+        assert _login_redirect(response, path)
+    elif role == "social_worker":
+        assert response.status_code == 200
+        assert {p.upn for p in response.context["page"]} == {world["caseload_pupil"].upn}
+    else:
+        assert response.status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+@pytest.mark.parametrize("band", ["1", "5"])
+def test_it_filters_pupils_by_band_only_within_what_a_role_may_see(as_role, world, role, band):
+    """Every pupil is in band 1 city-wide: ?band=1 lists exactly the visible ones, ?band=5 none."""
+    from django.utils import timezone
+
+    from attendance.models import PupilSummary
+    from schools.models import AcademicYear
+
+    today = timezone.localdate()
+    for name in PUPILS:
+        PupilSummary.objects.create(pupil=world[name], school=None, as_of=today,
+                                    academic_year=AcademicYear.start_year_for(today),
+                                    possible=10, attended=10, authorised=0, unauthorised=0,
+                                    band=1)
+    response = as_role(role).get(reverse("pupils:list"), {"band": band})
+    assert response.status_code == 200
+    listed = {pupil.upn for pupil in response.context["page"]}
+    visible = {world[name].upn for name in VISIBLE_PUPILS[role]}
+    assert listed == (visible if band == "1" else set())
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_it_opens_the_admin_only_for_administrators(as_role, role):
     response = as_role(role).get(reverse("admin:index"))
     if role == "administrator":
@@ -155,6 +191,9 @@ def test_it_gives_a_school_lead_a_404_for_another_schools_urls(client, school_le
         f"{reverse('pupils:list')}?school={other_school.urn}",
         reverse("school-detail", args=[other_school.urn]),
         reverse("pupil-detail", args=[other_pupil.upn]),
+        f"{reverse('pupils:list')}?school={other_school.urn}&band=1",
+        reverse("pupil-attendance", args=[other_pupil.upn]),
+        reverse("pupil-band-history", args=[other_pupil.upn]),
     ]:
         response = client.get(path)
         assert response.status_code == 404, path
@@ -218,6 +257,22 @@ def test_it_serves_a_school_on_the_api_only_to_roles_that_may_see_it(client, wor
 def test_it_serves_a_pupil_on_the_api_only_to_roles_that_may_see_them(client, world, role,
                                                                        target):
     response = _api_client(client, world, role).get(f"/api/pupils/{world[target].upn}/")
+    if role == "anonymous":
+        assert response.status_code in (401, 403)
+    elif target in VISIBLE_PUPILS[role]:
+        assert response.status_code == 200
+        assert response.json()["upn"] == world[target].upn
+    else:
+        assert response.status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", PUPILS)
+@pytest.mark.parametrize("endpoint", ["attendance", "band-history"])
+def test_it_serves_a_pupils_attendance_on_the_api_only_to_roles_that_may_see_them(
+        client, world, role, target, endpoint):
+    response = _api_client(client, world, role).get(
+        f"/api/pupils/{world[target].upn}/{endpoint}/")
     if role == "anonymous":
         assert response.status_code in (401, 403)
     elif target in VISIBLE_PUPILS[role]:
