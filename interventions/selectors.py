@@ -452,6 +452,7 @@ def under_twenty_percent(*, user, today: date | None = None) -> QuerySet[PupilSu
                                     pupil__in=city_pupils(user=user, today=today))
         .annotate(attended_x5=F("attended") * 5)
         .filter(attended_x5__lt=F("possible"))  # attended/possible < 20%, on whole numbers
+        .annotate(rate_permille=F("attended") * 1000 / F("possible"))
         .select_related("pupil")
     )
 
