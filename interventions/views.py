@@ -433,7 +433,8 @@ def part_time_view(request):
     today = timezone.localdate()
     items = list(s.part_time_timetables(user=request.user))
     for item in items:
-        item.review_overdue = item.end_date is None and item.review_date and item.review_date < today
+        item.review_overdue = (item.end_date is None and item.review_date
+                               and item.review_date < today)
         item.past_end = (item.end_date is None and item.planned_end_date
                          and item.planned_end_date < today)
     return render(request, "interventions/part_time.html", {"items": items, "today": today})
