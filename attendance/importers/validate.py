@@ -20,7 +20,9 @@ from attendance.importers.formats import EPOCH, EPOCH_ORDINAL, parse_day
 from attendance.importers.issues import FileRejected, IssueLog, Source
 
 # Bit layout of a mark key: pupil (24 bits) | school (10) | day since 2000-01-01 (14) | session (1)
+# | code index (6). Without the code bits it names one session ("mark"); 55 bits in all.
 _SESSION_BITS, _DAY_BITS, _SCHOOL_BITS = 1, 14, 10
+_CODE_BITS = 6  # the code index rides in the low bits, so sorting the keys carries it along
 _MAX_PUPILS, _MAX_SCHOOLS, _MAX_DAY = 1 << 24, 1 << _SCHOOL_BITS, 1 << _DAY_BITS
 
 SESSION_WORDS = {"AM": 0, "A": 0, "MORNING": 0, "PM": 1, "P": 1, "AFTERNOON": 1}
@@ -203,7 +205,6 @@ def _date_value_to_day(value) -> int | None:
 @dataclass
 class Accumulated:
     keys: list = field(default_factory=list)
-    codes: list = field(default_factory=list)
     lines: list = field(default_factory=list)
     cols: list = field(default_factory=list)
     srcs: list = field(default_factory=list)
@@ -647,10 +648,10 @@ class Validator:
                                "split it.")
         if day.min() < 0 or day.max() >= _MAX_DAY:
             raise FileRejected("Dates before 2000 or after 2044 cannot be imported.")
-        key = ((((p_map[p_f] << _SCHOOL_BITS) | s_map[s_f]) << _DAY_BITS | day)
-               << _SESSION_BITS) | session.astype(np.int64)
+        key = ((((((p_map[p_f] << _SCHOOL_BITS) | s_map[s_f]) << _DAY_BITS | day)
+                 << _SESSION_BITS) | session.astype(np.int64)) << _CODE_BITS) \
+            | code.astype(np.int64)
         self.acc.keys.append(key)
-        self.acc.codes.append(code.astype(np.uint8))
         self.acc.lines.append(line.astype(np.int32))
         self.acc.cols.append(col.astype(np.int16))
         self.acc.srcs.append(np.full(len(key), src, dtype=np.int16))
@@ -782,38 +783,40 @@ class Validator:
     # --- the end of the file(s) -----------------------------------------------------------
 
     def finish(self) -> FinishedMarks:
+        """Merge the chunks: drop exact repeats, reject sessions given two different codes, and
+        pivot to one row per pupil, school and day. Memory: the keys once unsorted and once
+        sorted (8 bytes a mark each) plus the line numbers, kept only until we know whether any
+        session conflicts."""
         acc = self.acc
         if not acc.keys:
             return FinishedMarks.empty(self.codes.codes)
-        keys = np.concatenate(acc.keys)
+        unsorted = np.concatenate(acc.keys)
         acc.keys.clear()
-        order = np.argsort(keys, kind="stable")  # stable: the first line given comes first
-        keys = keys[order]
-        codes = np.concatenate(acc.codes)[order]
-        acc.codes.clear()
-        new_group = np.empty(len(keys), dtype=bool)
-        new_group[0] = True
-        np.not_equal(keys[1:], keys[:-1], out=new_group[1:])
-        starts = np.nonzero(new_group)[0]
-        duplicates = len(keys) - len(starts)
+        keys = np.sort(unsorted, kind="quicksort")
+        n = len(keys)
+        same_mark = np.equal(keys[1:] >> _CODE_BITS, keys[:-1] >> _CODE_BITS)
+        same_code = np.equal(keys[1:], keys[:-1])
+        conflict_at = np.flatnonzero(same_mark & ~same_code)
         conflicting_marks = 0
-        exact_repeats = 0
-        if duplicates:
-            group = np.cumsum(new_group) - 1
-            cmin = np.minimum.reduceat(codes, starts)
-            cmax = np.maximum.reduceat(codes, starts)
-            conflict_group = cmin != cmax
-            in_conflict = conflict_group[group]
-            exact_repeats = int((~new_group & ~in_conflict).sum())
-            if in_conflict.any():
-                lines = np.concatenate(acc.lines)[order]
-                cols = np.concatenate(acc.cols)[order]
-                srcs = np.concatenate(acc.srcs)[order]
-                conflicting_marks = int(in_conflict.sum())
-                self._report_conflicts(keys, codes, lines, cols, srcs, starts, group,
-                                       in_conflict)
-            keep = new_group & ~in_conflict
-            keys, codes = keys[keep], codes[keep]
+        keep = np.ones(n, dtype=bool)
+        keep[1:] = ~same_mark  # the first mark of each session
+        if len(conflict_at):
+            bad_marks = np.unique(keys[conflict_at] >> _CODE_BITS)
+            positions = np.flatnonzero(np.isin(unsorted >> _CODE_BITS, bad_marks))
+            self._report_conflicts(unsorted[positions], np.concatenate(acc.lines)[positions],
+                                   np.concatenate(acc.cols)[positions],
+                                   np.concatenate(acc.srcs)[positions])
+            in_conflict = np.isin(keys >> _CODE_BITS, bad_marks)
+            conflicting_marks = int(in_conflict.sum())
+            same_code &= ~in_conflict[1:]
+            keep &= ~in_conflict
+            del in_conflict
+        exact_repeats = int(same_code.sum())
+        del same_code
+        if not keep.all():
+            keys = keys[keep]
+        del keep
+        del unsorted, same_mark
         acc.lines.clear()
         acc.cols.clear()
         acc.srcs.clear()
@@ -824,34 +827,43 @@ class Validator:
                 "message": f"{exact_repeats} marks repeat a mark given earlier in the file "
                            "(same pupil, date, session and code). Exact repeats are harmless: "
                            "each was counted once."})
-        return FinishedMarks.from_keys(keys, codes, self)
+        return FinishedMarks.from_keys(keys, self)
 
-    def _report_conflicts(self, keys, codes, lines, cols, srcs, starts, group, in_conflict):
-        idx = np.nonzero(in_conflict)[0]
-        first = starts[group[idx]]
-        # Every mark in a conflicting group is rejected; each one after the first is reported
-        # against the first line that gave the session.
-        later = idx[idx != first]
-        first_of_later = starts[group[later]]
+    def _report_conflicts(self, keys, lines, cols, srcs) -> None:
+        """keys/lines/cols/srcs: every mark of a conflicting session, in file order."""
+        marks = keys >> _CODE_BITS
+        order = np.lexsort((np.arange(len(keys)), marks))  # by session, then file order
         budget = max(self.issues.cap - len(self.issues.errors), 0)
-        for r, f in zip(later[:budget], first_of_later[:budget], strict=True):
-            source, table = self.sources[int(srcs[r])]
-            key = int(keys[r])
-            session = key & 1
-            day = (key >> _SESSION_BITS) & (_MAX_DAY - 1)
-            pupil = self.pupil_list[key >> (_SESSION_BITS + _DAY_BITS + _SCHOOL_BITS)]
-            code, first_code = self.codes.codes[codes[r]], self.codes.codes[codes[f]]
-            where = (f"line {int(lines[f])}" if srcs[f] == srcs[r]
-                     else f"line {int(lines[f])} of {self.sources[int(srcs[f])][0].name}")
+        reported = 0
+        first = None
+        mask = (1 << _CODE_BITS) - 1
+        for i in order:
+            if first is None or marks[i] != marks[first]:
+                first = i
+                continue
+            code = self.codes.codes[int(keys[i]) & mask]
+            first_code = self.codes.codes[int(keys[first]) & mask]
+            if code == first_code:
+                continue  # an exact repeat of the first inside a conflicting session
+            reported += 1
+            if reported > budget:
+                continue
+            source, table = self.sources[int(srcs[i])]
+            mark = int(marks[i])
+            session = mark & 1
+            day = (mark >> _SESSION_BITS) & (_MAX_DAY - 1)
+            pupil = self.pupil_list[mark >> (_SESSION_BITS + _DAY_BITS + _SCHOOL_BITS)]
+            where = (f"line {int(lines[first])}" if srcs[first] == srcs[i]
+                     else f"line {int(lines[first])} of {self.sources[int(srcs[first])][0].name}")
             self.issues.error(source.issue(
-                line=int(lines[r]), column=table.label(int(cols[r])), value=code,
-                cell=table.cell(int(cols[r]), int(lines[r])),
+                line=int(lines[i]), column=table.label(int(cols[i])), value=code,
+                cell=table.cell(int(cols[i]), int(lines[i])),
                 message=(f"Pupil {self.upn_of.get(pupil, '?')}, {fmt_day(day)} "
                          f"{'PM' if session else 'AM'}: '{code}' here but '{first_code}' on "
                          f"{where}. A session can have only one mark: keep the right one and "
                          "delete the other. Neither was imported.")))
-        if len(later) > budget:
-            self.issues.error_count += len(later) - budget
+        if reported > budget:
+            self.issues.error_count += reported - budget
 
     def legacy_usage(self, finished: FinishedMarks) -> list[dict]:
         if not finished.rows:
@@ -921,28 +933,35 @@ class FinishedMarks:
         return cls(z, z, z.astype(np.int32), z.astype(np.uint8), z.astype(np.uint8), codes)
 
     @classmethod
-    def from_keys(cls, keys: np.ndarray, codes: np.ndarray, v: Validator) -> FinishedMarks:
-        row_key = keys >> _SESSION_BITS
-        session = (keys & 1).astype(bool)
+    def from_keys(cls, keys: np.ndarray, v: Validator) -> FinishedMarks:
+        """keys: sorted, one per session. Pivot to rows (AM, PM) with few temporaries."""
+        codes = (keys & ((1 << _CODE_BITS) - 1)).astype(np.uint8)
+        keys >>= _CODE_BITS  # now the session key (in place: keys is ours)
+        pm_mark = (keys & 1).astype(bool)
+        keys >>= _SESSION_BITS  # now the row key (pupil, school, day)
         new_row = np.empty(len(keys), dtype=bool)
         new_row[0] = True
-        np.not_equal(row_key[1:], row_key[:-1], out=new_row[1:])
-        row = np.cumsum(new_row) - 1
+        np.not_equal(keys[1:], keys[:-1], out=new_row[1:])
+        row = np.cumsum(new_row, dtype=np.int32) - 1
         n = int(row[-1]) + 1
         am = np.zeros(n, dtype=np.uint8)
         pm = np.zeros(n, dtype=np.uint8)
-        am[row[~session]] = codes[~session]
-        pm[row[session]] = codes[session]
-        rk = row_key[new_row]
+        am[row[~pm_mark]] = codes[~pm_mark]
+        pm[row[pm_mark]] = codes[pm_mark]
+        del row, codes, pm_mark
+        rk = keys[new_row]
+        del keys, new_row
         day = (rk & (_MAX_DAY - 1)).astype(np.int32)
-        school_idx = (rk >> _DAY_BITS) & (_MAX_SCHOOLS - 1)
-        pupil_idx = rk >> (_DAY_BITS + _SCHOOL_BITS)
-        pupil_id = np.asarray(v.pupil_list, dtype=np.int64)[pupil_idx]
-        school_id = np.asarray(v.school_list, dtype=np.int64)[school_idx]
+        pupil_id = np.asarray(v.pupil_list, dtype=np.int64)[rk >> (_DAY_BITS + _SCHOOL_BITS)]
+        school_id = np.asarray(v.school_list, dtype=np.int64)[(rk >> _DAY_BITS)
+                                                              & (_MAX_SCHOOLS - 1)]
+        del rk
         # Load in index order (pupil, date, school): btree inserts then go to neighbouring pages.
         order = np.lexsort((school_id, day, pupil_id))
-        return cls(pupil_id[order], school_id[order], day[order], am[order], pm[order],
-                   v.codes.codes)
+        if not (order[1:] > order[:-1]).all():
+            pupil_id, school_id, day = pupil_id[order], school_id[order], day[order]
+            am, pm = am[order], pm[order]
+        return cls(pupil_id, school_id, day, am, pm, v.codes.codes)
 
 
 __all__ = ["Validator", "FinishedMarks", "day_to_date"]

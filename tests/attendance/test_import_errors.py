@@ -225,3 +225,20 @@ def test_it_uses_today_for_future_dates(tmp_path, school, roll):
                      school=school, today=WED)
     assert "is in the future" in only_error(run)["message"]
     assert TODAY > THU
+
+
+def test_it_keeps_the_other_marks_and_counts_conflicts_in_apply_valid_mode(tmp_path, school,
+                                                                           roll):
+    a, b, _ = roll
+    text = long_csv([(a.upn, WED, "/", "\\"), (b.upn, WED, "L", "\\"), (a.upn, WED, "I", "\\"),
+                     (a.upn, WED, "/", "\\")])
+    run = run_import(write(tmp_path, "r.csv", text), school=school, mode="apply_valid")
+    assert run.status == "applied"
+    # a's AM was given as '/', 'I', '/': rejected (3 marks); a's PM repeats are harmless.
+    assert (run.marks, run.rejected, run.error_count, run.inserted) == (8, 3, 1, 3)
+    assert run.errors[0]["line"] == 4 and run.errors[0]["value"] == "I"
+    assert "2 marks repeat a mark" in run.warnings[0]["message"]
+    from tests.attendance.imports_support import marks_of
+
+    assert marks_of(a) == {WED: (None, "\\")}
+    assert marks_of(b) == {WED: ("L", "\\")}
