@@ -31,7 +31,7 @@ def band_tag(value, empty: str = "No band yet", short: bool = False):
         return format_html('<span class="app-secondary-text">{}</span>', empty)
     if short:
         return format_html(
-            '<strong class="govuk-tag app-band app-band-{}" data-band="{}" title="{}">Band {}'
+            '<strong class="govuk-tag app-band app-band--short app-band-{}" data-band="{}" title="{}">Band {}'
             '<span class="govuk-visually-hidden">: {}</span></strong>',
             band.value, band.value, band.label, band.value, band.label,
         )
