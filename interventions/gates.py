@@ -115,14 +115,15 @@ def case_gates(*, case: Case, today: date | None = None) -> list[Gate]:
         names = ", ".join(str(w) for w in workers)
         gate = Gate(key="social_worker_agreed", name="Social worker agrees (CIN or CP child)",
                     done=False,
-                    detail=f"Waiting for {names} to agree or decline.",
+                    detail=f"Waiting for {names} to agree or decline. Ask them to record it: "
+                           "they see this case under Cases, Legal decisions for your caseload.",
                     missing=f"the child is on a {plan} and the allocated social worker "
                             f"({names}) has not agreed")
     elif latest.decision == SocialWorkerDecision.Decision.DECLINED:
         gate = Gate(key="social_worker_agreed", name="Social worker agrees (CIN or CP child)",
                     done=False, blocked=True,
                     detail=f"Declined by {latest.social_worker}, {_when(latest.decided_at)}: "
-                           f"{latest.note}",
+                           f"{latest.note}. The case cannot proceed unless they agree later.",
                     missing=f"the allocated social worker ({latest.social_worker}) declined on "
                             f"{timezone.localtime(latest.decided_at):%-d %B %Y}: {latest.note}")
     else:

@@ -117,6 +117,8 @@ def case_detail_view(request, pk):
         "chronology_count": case.chronology.count(),
         "gates": gates,
         "gates_passed": all(g.done or not g.needed for g in gates),
+        "gates_needed": sum(1 for g in gates if g.needed),
+        "gates_done": sum(1 for g in gates if g.needed and g.done),
         "steps": s.recommended_steps(case=case),
         "ladder": [{"value": v, "label": label, "current": v == case.stage,
                     "past": Stage.values.index(v) < Stage.values.index(case.stage)}
@@ -406,6 +408,8 @@ def prosecution_view(request, pk):
     return render(request, "interventions/prosecution.html", {
         "case": case, "form": form, "gates": gates, "refusal": refusal, "problems": problems,
         "back": _case_url(case, "legal-route"),
+        "gates_passed": all(g.done or not g.needed for g in gates),
+        "fix_urls": {key: reverse(name, args=[case.pk]) for key, (name, _) in GATE_FIX.items()},
     })
 
 

@@ -5,7 +5,14 @@ from datetime import date
 import pytest
 
 from interventions.services import case_open
+from tests.attendance.imports_support import reference_codes_ensure
 from tests.factories import AllocationFactory, CharacteristicsFactory
+
+
+@pytest.fixture(autouse=True)
+def _reference_codes(db):
+    """Attendance codes come from a data migration; a transactional (browser) test flushes them."""
+    reference_codes_ensure()
 
 
 @pytest.fixture
