@@ -149,9 +149,7 @@ def register_import_apply(*, run_id: int, today: date | None = None) -> ImportRu
                                                         counts.unchanged)
             run.status = ImportRun.Status.APPLIED
             run.message = _message_applied(run, result, counts)
-            # TODO(issue 5, nightly summaries): once issue 5 defines PupilSummary, call
-            # attendance.services.school_summaries_refresh(school_ids=result.school_ids) here so
-            # an import refreshes its schools' summaries without waiting for the nightly job.
+            _reclassify_after_import(result, counts, today)
     except Exception as exc:
         logger.exception("Register import %s failed", run_id)
         run.status = ImportRun.Status.FAILED
@@ -163,6 +161,24 @@ def register_import_apply(*, run_id: int, today: date | None = None) -> ImportRu
     run.duration = timedelta(seconds=time.monotonic() - started)
     run.save()
     return run
+
+
+def _reclassify_after_import(result, counts: LoadCounts, today: date) -> None:
+    """Reclassify the schools an import changed straight away, not at 02:00. As of the last
+    date the file held (never after today), so a late upload of last year lands in last year."""
+    if counts.inserted + counts.updated == 0:
+        return
+    from attendance.importers.formats import EPOCH
+    from attendance.tasks import reclassify_schools
+
+    last_days = []
+    if result.finished.rows:
+        last_days.append(EPOCH + timedelta(days=int(result.finished.day.max())))
+    if result.summaries is not None and not result.summaries.empty:
+        last_days.append(EPOCH + timedelta(days=int(result.summaries.date_to.max())))
+    as_of = min([today, *last_days]).isoformat()
+    school_ids = [int(i) for i in result.school_ids]
+    transaction.on_commit(lambda: reclassify_schools.delay(school_ids, as_of))
 
 
 def _load(run: ImportRun, result) -> LoadCounts:

@@ -20,6 +20,18 @@ def reclassify_all(self, as_of: str | None = None) -> dict:
         raise self.retry(exc=busy, countdown=300) from busy
 
 
+@shared_task(bind=True, max_retries=20)
+def reclassify_schools(self, school_ids: list[int], as_of: str | None = None) -> dict:
+    """After an import: the schools it changed, straight away (one service call)."""
+    from attendance.classification import ReclassificationBusy, pupils_reclassify
+
+    day = date.fromisoformat(as_of) if as_of else timezone.localdate()
+    try:
+        return pupils_reclassify(as_of=day, school_ids=school_ids).as_dict()
+    except ReclassificationBusy as busy:
+        raise self.retry(exc=busy, countdown=10) from busy
+
+
 @shared_task(acks_late=True)
 def register_import_task(run_id: int) -> str:
     """Claim the register import (only one worker can) and apply it. Safe to deliver twice."""

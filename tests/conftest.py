@@ -21,6 +21,22 @@ def _quiet_settings(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Data-migration rows (codes, schedules) are back for every database test, even after a
+    transactional test flushed them."""
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    if marker is None and not {"db", "transactional_db"} & set(names):
+        return
+    transactional = "transactional_db" in names or (
+        marker is not None and marker.kwargs.get("transaction", False))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from tests.reference_data import reference_data_ensure
+
+    reference_data_ensure()
+
+
 @pytest.fixture
 def school(db):
     return SchoolFactory(name="Hilltop Primary", urn="113501")

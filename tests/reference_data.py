@@ -1,0 +1,23 @@
+"""Rows that data migrations write (codes, beat schedules) and a transactional test's flush
+empties. Put back before each database test so test order never matters."""
+
+import importlib
+
+from django.apps import apps
+
+DATA_MIGRATIONS = [
+    ("attendance.migrations.0002_attendance_codes", "load", "attendance.AttendanceCode"),
+    ("attendance.migrations.0004_nightly_schedule", "schedule", "django_celery_beat.PeriodicTask"),
+    ("alerts.migrations.0002_digest_schedule", "schedule", "django_celery_beat.PeriodicTask"),
+    ("tsm.migrations.0002_reminder_schedule", "schedule", "django_celery_beat.PeriodicTask"),
+]
+
+
+def reference_data_ensure() -> None:
+    from attendance.models import AttendanceCode
+    from django_celery_beat.models import PeriodicTask
+
+    if AttendanceCode.objects.exists() and PeriodicTask.objects.count() >= 3:
+        return
+    for module, function, _ in DATA_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
