@@ -50,10 +50,11 @@ MEETING_PAGES = ["tsm:detail", "tsm:pack", "tsm:record", "tsm:minutes", "tsm:ics
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-@pytest.mark.parametrize("page", MEETING_PAGES)
+@pytest.mark.parametrize("url_name", MEETING_PAGES)
 def test_it_shows_a_meetings_pages_only_to_those_who_see_the_school(client, world, persona,
-                                                                    page):
-    response = sign_in(client, world, persona).get(reverse(page, args=[world["meeting"].pk]))
+                                                                    url_name):
+    response = sign_in(client, world, persona).get(reverse(url_name,
+                                                           args=[world["meeting"].pk]))
     if persona == "anonymous":
         assert is_login_redirect(response)
     elif persona in SEES_HILLTOP:
@@ -83,10 +84,10 @@ def test_it_lists_only_the_meetings_each_persona_may_see(client, world, persona)
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-@pytest.mark.parametrize("page", ["tsm:round-open", "tsm:coverage", "tsm:coverage-csv",
+@pytest.mark.parametrize("url_name", ["tsm:round-open", "tsm:coverage", "tsm:coverage-csv",
                                   "tsm:coverage-xlsx"])
-def test_it_keeps_rounds_and_coverage_for_managers(client, world, persona, page):
-    response = sign_in(client, world, persona).get(reverse(page))
+def test_it_keeps_rounds_and_coverage_for_managers(client, world, persona, url_name):
+    response = sign_in(client, world, persona).get(reverse(url_name))
     if persona == "anonymous":
         assert is_login_redirect(response)
     else:
