@@ -338,11 +338,12 @@ def case_prosecution_start(*, case: Case, user, note: str = "") -> LegalDecision
     if not (user.is_la_officer or user.is_manager):
         raise ApplicationError("Only an LA attendance officer or a manager can start a "
                                "prosecution.")
+    # Lock the case so two officers pressing the button at once record one decision.
+    Case.objects.select_for_update().filter(pk=case.pk).first()
     _live(case)
     if case.interventions.filter(type=InterventionType.PROSECUTION,
                                  end_date__isnull=True).exists():
         raise ApplicationError("A prosecution is already under way on this case.")
-    Case.objects.select_for_update().filter(pk=case.pk).first()
     missing = missing_gates(case_gates(case=case))
     if missing:
         lines = "; ".join(f"{n}. {gate.missing}" for n, gate in enumerate(missing, 1))

@@ -272,3 +272,18 @@ def test_it_asks_for_the_social_workers_agreement_only_for_cin_or_cp(client, cas
     gates = client.get(reverse("interventions:detail", args=[case.pk])).context["gates"]
     assert [g.status for g in gates] == ["Not yet done", "Not yet done", "Not needed",
                                          "Not needed"]
+
+
+def test_it_updates_a_notice_from_the_register(client, case, la_officer, social_worker):
+    client.force_login(la_officer)
+    today = timezone.localdate()
+    client.post(reverse("interventions:penalty_add", args=[case.pk]),
+                {"parent_name": "Jane Smith", "issued_on": today.isoformat()})
+    notice = case.pupil.penalty_notices.get()
+    url = reverse("interventions:penalty_notice_status", args=[notice.pk])
+    response = client.post(url, {"status": "paid", "paid_on": today.isoformat(), "outcome": ""})
+    assert response.status_code == 302
+    notice.refresh_from_db()
+    assert notice.status == "paid" and notice.paid_on == today
+    client.force_login(social_worker)
+    assert client.get(url).status_code == 404
