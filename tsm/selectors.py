@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import date, datetime
 
 from django.apps import apps
+from django.core.cache import cache
 from django.core.exceptions import FieldError
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
@@ -29,6 +30,7 @@ from tsm.models import (
 
 PACK_VERSION = 1
 PUPIL_LIST_LIMIT = 200  # per list; the pack says how many more there were
+COMPARATOR_CACHE_SECONDS = 3600
 
 
 # --- scoping ---------------------------------------------------------------------------------
@@ -148,6 +150,24 @@ def _figures(by_band: dict[int, tuple[int, int, int]]) -> dict:
     }
 
 
+def _comparators(*, year: int, phase: str) -> tuple[dict, dict]:
+    """The phase's and the city's figures: the same for every school's pack until the next
+    classification run, so they are cached under that run's id (never when there is none)."""
+    from attendance.models import ReclassificationRun
+
+    summaries = PupilSummary.objects.filter(academic_year=year)
+
+    def compute():
+        return (_band_figures(summaries.filter(school__phase=phase)),
+                _band_figures(summaries.filter(school__isnull=True)))
+
+    run = ReclassificationRun.objects.order_by("-pk").values_list("pk", flat=True).first()
+    if run is None:
+        return compute()
+    return cache.get_or_set(f"tsm:comparators:{run}:{year}:{phase}", compute,
+                            timeout=COMPARATOR_CACHE_SECONDS)
+
+
 def _band_figures(summaries: QuerySet) -> dict:
     rows = (
         summaries.filter(band__isnull=False).order_by().values("band")
@@ -157,7 +177,7 @@ def _band_figures(summaries: QuerySet) -> dict:
 
 
 _PUPIL_SQL = """
-SELECT ps.pupil_id, p.upn, p.surname, p.forename, p.sex,
+SELECT ps.pupil_id, p.upn, p.surname, p.forename, p.sex, ps.as_of,
        ps.attended, ps.possible, ps.band, ps.recent_band, ps.projected_band,
        c.year_group, c.fsm, c.sen, c.eal, c.ethnicity, c.cin, c.cp, c.cla
 FROM attendance_pupilsummary ps
@@ -170,7 +190,7 @@ LEFT JOIN LATERAL (
 ) c ON true
 WHERE ps.school_id = %(school)s AND ps.academic_year = %(year)s AND ps.possible > 0
 """
-_PUPIL_COLUMNS = ["pupil_id", "upn", "surname", "forename", "sex", "attended", "possible", "band",
+_PUPIL_COLUMNS = ["pupil_id", "upn", "surname", "forename", "sex", "as_of", "attended", "possible", "band",
                   "recent_band", "projected_band", "year_group", "fsm", "sen", "eal", "ethnicity",
                   "cin", "cp", "cla"]
 
@@ -182,6 +202,9 @@ def _school_pupils(*, school_id: int, year: int, today: date) -> list[dict]:
 
 
 _YEAR_LABELS = dict(YearGroup.choices)
+_SEX_LABELS = dict(Sex.choices)
+_SEN_LABELS = dict(SEN.choices)
+_SEN_ORDER = {label: i for i, label in enumerate(_SEN_LABELS.values())}
 _YEAR_ORDER = {value: i for i, value in enumerate(YearGroup.values)}
 
 
@@ -192,14 +215,13 @@ def _cohorts(rows: list[dict]) -> list[dict]:
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in rows:
         groups[("All pupils", "All pupils")].append(row)
-        groups[("Sex", dict(Sex.choices).get(row["sex"], row["sex"] or "Not recorded"))].append(row)
+        groups[("Sex", _SEX_LABELS.get(row["sex"], row["sex"] or "Not recorded"))].append(row)
         if row["year_group"] is None:
             groups[("Characteristics", "No characteristics recorded")].append(row)
             continue
         groups[("Free school meals", "FSM eligible" if row["fsm"] else "Not FSM eligible")
                ].append(row)
-        groups[("SEN", dict(SEN.choices)[row["sen"]] if row["sen"] in SEN.values
-                else row["sen"])].append(row)
+        groups[("SEN", _SEN_LABELS.get(row["sen"], row["sen"]))].append(row)
         for flag, label in (("cin", "1 Child in need (CIN)"),
                             ("cp", "2 Child protection plan (CP)"),
                             ("cla", "3 Child looked after (CLA)")):
@@ -211,14 +233,13 @@ def _cohorts(rows: list[dict]) -> list[dict]:
                 else "English first language")].append(row)
     order = ["All pupils", "Free school meals", "SEN", "Social care", "Year group", "Sex",
              "Ethnicity", "EAL", "Characteristics"]
-    sen_order = {label: i for i, (_, label) in enumerate(SEN.choices)}
 
     def sort_key(item):
         (group, label), _ = item
         if group == "Year group":
             inner = _YEAR_ORDER.get(label, 99)
         elif group == "SEN":
-            inner = sen_order.get(label, 99)
+            inner = _SEN_ORDER.get(label, 99)
         else:
             inner = label
         return (order.index(group), str(inner).zfill(3) if isinstance(inner, int) else inner)
@@ -249,9 +270,9 @@ def _flags(row: dict) -> list[str]:
     for key, label in (("cla", "CLA"), ("cp", "CP"), ("cin", "CIN")):
         if row[key]:
             flags.append(label)
-    if row["sen"] == SEN.EHCP:
+    if row["sen"] == "E":
         flags.append("EHCP")
-    elif row["sen"] == SEN.SUPPORT:
+    elif row["sen"] == "K":
         flags.append("SEN support")
     if row["fsm"]:
         flags.append("FSM")
@@ -383,11 +404,9 @@ def meeting_pack_live(*, meeting: TargetingSupportMeeting, today: date | None = 
     school = meeting.school
     term = meeting.round.term
     year = term.academic_year.start_year
-    summaries = PupilSummary.objects.filter(academic_year=year)
-    school_summaries = summaries.filter(school=school)
-    as_of = school_summaries.order_by("-as_of").values_list("as_of", flat=True).first()
-
     rows = _school_pupils(school_id=school.pk, year=year, today=today)
+    as_of = max((row["as_of"] for row in rows), default=None)
+    phase_figures, city_figures = _comparators(year=year, phase=school.phase)
     by_id = {row["pupil_id"]: row for row in rows}
     by_band: dict[int, list] = defaultdict(lambda: [0, 0, 0])
     for row in rows:
@@ -427,8 +446,8 @@ def meeting_pack_live(*, meeting: TargetingSupportMeeting, today: date | None = 
         "academic_year": str(term.academic_year), "as_of": as_of and as_of.isoformat(),
         "prepared_on": today.isoformat(),
         "last_tsm": last_figures,
-        "phase_figures": _band_figures(summaries.filter(school__phase=school.phase)),
-        "city": _band_figures(summaries.filter(school__isnull=True)),
+        "phase_figures": phase_figures,
+        "city": city_figures,
         "cohorts": _cohorts(rows),
         "severe": _limited(severe),
         "at_risk_severe": _limited(at_risk),
