@@ -76,3 +76,31 @@ RECOMMENDED_ACTIONS: dict[Band, list[str]] = {
         "Consider a safeguarding referral",
     ],
 }
+
+
+# Shown to one decimal place, a pupil's rate must never contradict their band (94.96% is band 2,
+# so it may not read "95.0%"). Round half up to tenths, then keep inside the band's shown range.
+_SHOWN_RANGE = {  # band: (lowest, highest) in tenths of a per cent
+    Band.EXPECTED: (950, 1000),
+    Band.AT_RISK_OF_PA: (901, 949),
+    Band.PERSISTENT_ABSENCE: (800, 900),
+    Band.AT_RISK_OF_SA: (501, 799),
+    Band.SEVERE_ABSENCE: (0, 500),
+}
+
+
+def rate_tenths(*, attended: int, possible: int) -> int | None:
+    """The rate in tenths of a per cent, consistent with the band (None without sessions)."""
+    band = band_for(attended=attended, possible=possible)
+    if band is None:
+        return None
+    tenths = (2000 * attended + possible) // (2 * possible)  # half up, integers only
+    low, high = _SHOWN_RANGE[band]
+    return min(max(tenths, low), high)
+
+
+def rate_text(*, attended: int, possible: int, percent_sign: bool = True) -> str:
+    tenths = rate_tenths(attended=attended, possible=possible)
+    if tenths is None:
+        return ""
+    return f"{tenths // 10}.{tenths % 10}" + ("%" if percent_sign else "")

@@ -4,7 +4,7 @@ export runs as the system and sees everything."""
 from collections.abc import Iterator
 from datetime import date
 
-from attendance.bands import Band
+from attendance.bands import Band, rate_text
 from attendance.summary_models import BandHistory, PupilSummary
 from pupils.selectors import pupil_get
 from schools.models import AcademicYear, School
@@ -23,7 +23,7 @@ def band_export_rows(*, as_of: date, school_urn: str | None = None) -> Iterator[
         "authorised", "unauthorised", "band", "recent_band", "projected_band",
     ).iterator(chunk_size=5000):
         upn, urn, ay, day, possible, attended, auth, unauth, band, recent, projected = s
-        rate = f"{100 * attended / possible:.1f}" if possible else ""
+        rate = rate_text(attended=attended, possible=possible, percent_sign=False)
         yield (upn, urn, ay, day.isoformat(), possible, attended, auth, unauth, rate,
                band or "", recent or "", projected or "")
 

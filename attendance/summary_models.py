@@ -6,7 +6,7 @@ Imported by attendance/models.py so Django sees them as models of the attendance
 from django.db import models
 from django.db.models import F, Q
 
-from attendance.bands import Band
+from attendance.bands import Band, rate_tenths
 
 
 class PupilSummary(models.Model):
@@ -58,11 +58,14 @@ class PupilSummary(models.Model):
 
     @property
     def rate(self) -> float | None:
-        return None if not self.possible else 100 * self.attended / self.possible
+        """Per cent to one decimal, never contradicting the band (attendance.bands.rate_tenths)."""
+        tenths = rate_tenths(attended=self.attended, possible=self.possible)
+        return None if tenths is None else tenths / 10
 
     @property
     def recent_rate(self) -> float | None:
-        return None if not self.recent_possible else 100 * self.recent_attended / self.recent_possible
+        tenths = rate_tenths(attended=self.recent_attended, possible=self.recent_possible)
+        return None if tenths is None else tenths / 10
 
 
 class BandHistory(models.Model):

@@ -16,6 +16,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from attendance.bands import rate_tenths
 from attendance.bands import Band
 from attendance.models import PupilSummary
 from pupils.models import SEN, Sex, YearGroup
@@ -279,6 +280,12 @@ def _flags(row: dict) -> list[str]:
     return flags
 
 
+def pupil_rate(attended: int, possible: int) -> float | None:
+    """A pupil's rate shown beside their band: never contradicting it (see attendance.bands)."""
+    tenths = rate_tenths(attended=attended, possible=possible)
+    return None if tenths is None else tenths / 10
+
+
 def _pupil_entry(row: dict, **extra) -> dict:
     return {
         "pupil_id": row["pupil_id"], "upn": row["upn"],
@@ -286,7 +293,7 @@ def _pupil_entry(row: dict, **extra) -> dict:
         "sort_name": f"{row['surname']}, {row['forename']}",
         "year_group": _YEAR_LABELS.get(row["year_group"], "") if row["year_group"] else "",
         "attended": row["attended"], "possible": row["possible"],
-        "rate": _pct(row["attended"], row["possible"]),
+        "rate": pupil_rate(row["attended"], row["possible"]),
         "band": row["band"], "recent_band": row["recent_band"],
         "projected_band": row["projected_band"], "flags": _flags(row), **extra,
     }

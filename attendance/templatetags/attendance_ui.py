@@ -7,7 +7,7 @@ so a band tag is never derived from the displayed figure.
 from django import template
 from django.utils.html import format_html
 
-from attendance.bands import Band
+from attendance.bands import Band, rate_text
 
 register = template.Library()
 
@@ -60,7 +60,7 @@ def rate(attended, possible) -> str:
     """attended/possible as a percentage to one decimal place, or '–' with no possible sessions."""
     if not possible:
         return "–"
-    return f"{100 * attended / possible:.1f}%"
+    return rate_text(attended=attended, possible=possible)
 
 
 @register.simple_tag

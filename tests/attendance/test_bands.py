@@ -39,3 +39,15 @@ def test_it_agrees_between_python_and_sql():
         cursor.execute(f"SELECT a, p, {band_sql('a', 'p')} FROM (VALUES {values}) AS t(a, p)")
         for a, p, band in cursor.fetchall():
             assert band == band_for(attended=a, possible=p), (a, p)
+
+
+@pytest.mark.parametrize(
+    ("attended", "possible", "shown"),
+    [(9496, 10000, "94.9%"), (9500, 10000, "95.0%"), (9004, 10000, "90.1%"),
+     (900, 1000, "90.0%"), (7996, 10000, "79.9%"), (8000, 10000, "80.0%"),
+     (5004, 10000, "50.1%"), (500, 1000, "50.0%"), (2, 3, "66.7%"), (1, 3, "33.3%")],
+)
+def test_it_never_shows_a_rate_that_contradicts_the_band(attended, possible, shown):
+    from attendance.bands import rate_text
+
+    assert rate_text(attended=attended, possible=possible) == shown
