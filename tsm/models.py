@@ -34,7 +34,7 @@ class TsmRound(models.Model):
         default=list, blank=True,
         help_text="Agenda item titles copied onto every meeting of the round, in order",
     )
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                   related_name="+")
     opened_at = models.DateTimeField(default=timezone.now)
 

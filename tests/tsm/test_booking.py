@@ -211,3 +211,15 @@ def test_it_schedules_the_reminders_daily():
 
     task = PeriodicTask.objects.get(task="tsm.tasks.send_meeting_reminders")
     assert (task.crontab.hour, task.crontab.minute) == ("7", "30")
+
+
+def test_it_lets_the_demo_city_be_wiped_with_meetings_in_it(terms, school, la_officer):
+    """seed_demo --reset truncates what references schools and deletes the demo users."""
+    from pupils.demo import DEMO_DOMAIN, demo_city_reset
+    from tsm.models import TsmRound
+
+    demo_manager = UserFactory(is_manager=True, email=f"manager@{DEMO_DOMAIN}")
+    services.tsm_round_open(term=terms["now"], theme="PA", user=demo_manager)
+    demo_city_reset()
+    assert not TargetingSupportMeeting.objects.exists()
+    assert TsmRound.objects.get().opened_by is None
