@@ -149,7 +149,6 @@ def register_import_apply(*, run_id: int, today: date | None = None) -> ImportRu
                                                         counts.unchanged)
             run.status = ImportRun.Status.APPLIED
             run.message = _message_applied(run, result, counts)
-            _reclassify_after_import(result, counts, today)
     except Exception as exc:
         logger.exception("Register import %s failed", run_id)
         run.status = ImportRun.Status.FAILED
@@ -160,25 +159,41 @@ def register_import_apply(*, run_id: int, today: date | None = None) -> ImportRu
     run.finished_at = timezone.now()
     run.duration = timedelta(seconds=time.monotonic() - started)
     run.save()
+    if run.status == ImportRun.Status.APPLIED and run.inserted + run.updated:
+        # The hook after a successful import (issue 5). The marks are committed by now: a task
+        # queue that cannot be reached must not turn this import into a failure.
+        try:
+            school_summaries_refresh(school_ids=result.school_ids,
+                                     as_of=_last_day(result, today))
+        except Exception:
+            logger.warning("Import %s: could not queue the summaries refresh", run_id,
+                           exc_info=True)
+            run.message += (" The pupils' bands will be refreshed by the nightly job (the task "
+                            "queue could not be reached).")
+            run.save(update_fields=["message"])
     return run
 
 
-def _reclassify_after_import(result, counts: LoadCounts, today: date) -> None:
-    """Reclassify the schools an import changed straight away, not at 02:00. As of the last
-    date the file held (never after today), so a late upload of last year lands in last year."""
-    if counts.inserted + counts.updated == 0:
-        return
-    from attendance.importers.formats import EPOCH
+def school_summaries_refresh(*, school_ids: list[int], as_of: date) -> None:
+    """Reclassify these schools' pupils now (summaries, bands, alerts: issue 5's nightly work),
+    through the worker once the current transaction commits."""
     from attendance.tasks import reclassify_schools
+
+    ids = [int(i) for i in school_ids]
+    transaction.on_commit(lambda: reclassify_schools.delay(ids, as_of.isoformat()))
+
+
+def _last_day(result, today: date) -> date:
+    """The last date the file held (never after today), so a late upload of last year is
+    classified in last year."""
+    from attendance.importers.formats import EPOCH
 
     last_days = []
     if result.finished.rows:
         last_days.append(EPOCH + timedelta(days=int(result.finished.day.max())))
     if result.summaries is not None and not result.summaries.empty:
         last_days.append(EPOCH + timedelta(days=int(result.summaries.date_to.max())))
-    as_of = min([today, *last_days]).isoformat()
-    school_ids = [int(i) for i in result.school_ids]
-    transaction.on_commit(lambda: reclassify_schools.delay(school_ids, as_of))
+    return min([today, *last_days])
 
 
 def _load(run: ImportRun, result) -> LoadCounts:

@@ -217,7 +217,10 @@ def peak_memory(path: Path, urn: str, media: str) -> dict:
            "MEDIA_ROOT": media, "DJANGO_SETTINGS_MODULE": "attendance_portal.settings"}
     out = subprocess.run([sys.executable, "-c", CHILD, str(path), urn, str(ROOT)], env=env,
                          capture_output=True, text=True, check=True, cwd=str(ROOT))
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if result["status"] != "applied":
+        result["stderr"] = out.stderr[-3000:]
+    return result
 
 
 def city(seed: int) -> dict:
@@ -238,12 +241,33 @@ def city(seed: int) -> dict:
             "city_marks_per_s": round(marks / seconds)}
 
 
+def memory_run(args, year, days: int, tmp: Path) -> dict:
+    rows_needed = args.memory_marks // 2
+    big_pupils = -(-rows_needed // days)
+    big_school, big_people = make_school("900003", "7003", big_pupils, 10000)
+    big_frame, _ = year_of_marks(big_school, big_people, year, seed=2)
+    big_frame = big_frame.iloc[:rows_needed]
+    big_path = tmp / "big.csv"
+    big_frame.to_csv(big_path, index=False)
+    del big_frame
+    child = peak_memory(big_path, "900003", str(tmp / "media-child"))
+    out = {"memory_file_marks": child["marks"],
+           "memory_file_mb": round(big_path.stat().st_size / 1e6, 1),
+           "memory_import_status": child["status"],
+           "memory_import_marks_per_s": round(child["marks"] / child["seconds"]),
+           "peak_rss_mb": round(child["maxrss_mb"])}
+    if "stderr" in child:
+        out["memory_import_stderr"] = child["stderr"]
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--pupils", type=int, default=1500)
     parser.add_argument("--memory-marks", type=int, default=2_000_000)
     parser.add_argument("--ie-marks", type=int, default=10_000)
     parser.add_argument("--city", action="store_true", help="also time the demo city's year")
+    parser.add_argument("--memory-only", action="store_true", help="only the peak-memory run")
     args = parser.parse_args()
     django_ready()
     from django.db import connection
@@ -263,6 +287,10 @@ def main():
             frame, resolved = year_of_marks(school, people, year)
             path = tmp / "year.csv"
             frame.to_csv(path, index=False)
+            if args.memory_only:
+                out.update(memory_run(args, year, len(frame) // args.pupils, tmp))
+                print(json.dumps(out))
+                return
             with mock.patch("django.utils.timezone.localdate", return_value=date(2026, 11, 23)):
                 run, seconds = import_file(path, school)
                 assert run.status == "applied", run.errors[:3]
@@ -303,20 +331,7 @@ def main():
             out["import_export_marks_per_s"] = round(ie_rate)
             out["speedup_vs_import_export"] = round(out["marks_per_s"] / ie_rate, 1)
 
-            rows_needed = args.memory_marks // 2
-            days = len(frame) // args.pupils
-            big_pupils = -(-rows_needed // days)
-            big_school, big_people = make_school("900003", "7003", big_pupils, 10000)
-            big_frame, _ = year_of_marks(big_school, big_people, year, seed=2)
-            big_frame = big_frame.iloc[:rows_needed]
-            big_path = tmp / "big.csv"
-            big_frame.to_csv(big_path, index=False)
-            child = peak_memory(big_path, "900003", str(tmp / "media-child"))
-            out.update({"memory_file_marks": child["marks"],
-                        "memory_file_mb": round(big_path.stat().st_size / 1e6, 1),
-                        "memory_import_status": child["status"],
-                        "memory_import_marks_per_s": round(child["marks"] / child["seconds"]),
-                        "peak_rss_mb": round(child["maxrss_mb"])})
+            out.update(memory_run(args, year, len(frame) // args.pupils, tmp))
             if args.city:
                 out.update(city(seed=2026))
     finally:

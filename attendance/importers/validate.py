@@ -794,7 +794,9 @@ class Validator:
         acc.keys.clear()
         keys = np.sort(unsorted, kind="quicksort")
         n = len(keys)
-        same_mark = np.equal(keys[1:] >> _CODE_BITS, keys[:-1] >> _CODE_BITS)
+        session_keys = keys >> _CODE_BITS
+        same_mark = np.equal(session_keys[1:], session_keys[:-1])
+        del session_keys
         same_code = np.equal(keys[1:], keys[:-1])
         conflict_at = np.flatnonzero(same_mark & ~same_code)
         conflicting_marks = 0

@@ -167,3 +167,34 @@ def test_it_refuses_marks_for_a_pupil_that_does_not_exist(school, year):
                            day=np.array([9377], dtype=np.int32), am=np.array([1], dtype=np.uint8),
                            pm=np.array([0], dtype=np.uint8), codes=["", "/"])
     assert SessionMark.objects.count() == 0
+
+
+def test_it_refreshes_the_schools_summaries_after_a_successful_import(tmp_path, school, roll,
+                                                                      monkeypatch):
+    from attendance import services
+
+    calls = []
+    monkeypatch.setattr(services, "school_summaries_refresh",
+                        lambda **kwargs: calls.append(kwargs))
+    a, _, _ = roll
+    text = long_csv([(a.upn, WED, "/", "\\"), (a.upn, THU, "I", "I")])
+    run_import(write(tmp_path, "r.csv", text), school=school)
+    assert calls == [{"school_ids": [school.pk], "as_of": THU}]
+    run_import(write(tmp_path, "r.csv", text), school=school)  # nothing changed: no refresh
+    assert len(calls) == 1
+
+
+def test_it_keeps_an_applied_import_applied_when_the_queue_is_down(tmp_path, school, roll,
+                                                                  monkeypatch):
+    from attendance import services
+
+    def broker_down(**kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(services, "school_summaries_refresh", broker_down)
+    a, _, _ = roll
+    run = run_import(write(tmp_path, "r.csv", long_csv([(a.upn, WED, "/", "\\")])), school=school)
+    run.refresh_from_db()
+    assert run.status == "applied" and run.inserted == 2
+    assert "refreshed by the nightly job" in run.message
+    assert SessionMark.objects.count() == 1
