@@ -92,6 +92,24 @@ class InterventionForm(forms.Form):
         self.fields["owner"].queryset = owners
         self.fields["start_date"].initial = timezone.localdate()
 
+    def clean(self):
+        """Point the conditional requirements at their own fields (services check them too)."""
+        data = super().clean()
+        kind = data.get("type")
+        if kind == InterventionType.PART_TIME:
+            if not data.get("review_date"):
+                self.add_error("review_date", "Enter a review date: a part-time timetable must "
+                                              "be reviewed")
+            if not data.get("planned_end_date"):
+                self.add_error("planned_end_date", "Enter a planned end date: a part-time "
+                                                   "timetable must be time-limited")
+        if kind == InterventionType.AP and not (data.get("provider_school")
+                                                or data.get("provider_name", "").strip()):
+            self.add_error("provider_name", "Enter the provider, or choose the school or PRU")
+        if kind == InterventionType.OTHER and not data.get("description", "").strip():
+            self.add_error("description", "Describe the intervention")
+        return data
+
 
 class InterventionEndForm(forms.Form):
     end_date = _date("End date")

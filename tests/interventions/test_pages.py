@@ -88,7 +88,9 @@ def test_it_records_interventions_and_contacts_through_the_pages(client, case, l
         "type": "part_time_timetable", "start_date": today.isoformat(),
         "owner": la_officer.pk,
     })
-    assert "must be time-limited and reviewed" in response.content.decode()
+    html = response.content.decode()
+    assert "a part-time timetable must be reviewed" in html
+    assert "a part-time timetable must be time-limited" in html
     client.post(reverse("interventions:intervention_add", args=[case.pk]), {
         "type": "part_time_timetable", "start_date": today.isoformat(), "owner": la_officer.pk,
         "review_date": (today + timedelta(days=14)).isoformat(),
