@@ -40,6 +40,7 @@ def navigation(request):
         items.append((_alerts_label(user), reverse("alerts:inbox"), None))
         if user.sees_everything or user.is_la_officer or user.is_school_lead:
             items.append(("Meetings", reverse("tsm:list"), None))
+            items.append(("Dashboards", reverse("reports:city"), "/reports/"))
         if user.is_manager or user.is_la_officer or user.is_school_lead or user.is_social_worker:
             items.append(("Cases", reverse("interventions:list"), None))
         if user.is_staff and (user.is_administrator or user.is_superuser):

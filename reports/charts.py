@@ -1,0 +1,49 @@
+"""Plotly figures built on the server (plotly.graph_objects) and handed to the page as JSON;
+static/js/charts.js draws them. Every figure has a table alternative in the template."""
+
+import json
+
+import plotly.graph_objects as go
+
+from attendance.bands import Band
+
+BLUE, BLACK = "#1d70b8", "#0b0c0c"
+BAND_COLOURS = ["#00703c", "#85994b", "#ffdd00", "#f47738", "#d4351c"]
+FONT = {"family": "Arial, sans-serif", "size": 14, "color": BLACK}
+
+
+def _layout(title: str, *, y_title: str) -> go.Layout:
+    return go.Layout(
+        template="none", title={"text": title}, font=FONT, height=360,
+        margin={"l": 60, "r": 20, "t": 50, "b": 80}, yaxis={"title": {"text": y_title},
+                                                           "rangemode": "tozero"},
+        legend={"orientation": "h", "y": -0.25}, showlegend=True,
+    )
+
+
+def _json(figure: go.Figure) -> dict:
+    return json.loads(figure.to_json())
+
+
+def bands_figure(headline) -> dict:
+    labels = [f"{b.value}. {b.label}" for b in Band]
+    figure = go.Figure(
+        go.Bar(x=labels, y=headline.bands, marker={"color": BAND_COLOURS}, name="Pupils"),
+        layout=_layout("Pupils by absence band", y_title="Pupils"),
+    )
+    figure.update_layout(showlegend=False)
+    return _json(figure)
+
+
+def measure_figure(title: str, cells, *, measure: str, y_title: str = "%") -> dict:
+    """Bars of the city's rate per group, with the national figure as a marker where published."""
+    attribute = {"absence": "absence_rate", "pa": "pa_rate", "sa": "sa_rate"}[measure]
+    x = [c.label for c in cells]
+    city = [float(v) if (v := getattr(c, attribute)) is not None else None for c in cells]
+    national = [float(v) if (v := c.benchmark(measure)) is not None else None for c in cells]
+    figure = go.Figure(layout=_layout(title, y_title=y_title))
+    figure.add_trace(go.Bar(x=x, y=city, name="City", marker={"color": BLUE}))
+    if any(v is not None for v in national):
+        figure.add_trace(go.Scatter(x=x, y=national, name="National", mode="markers",
+                                    marker={"color": BLACK, "symbol": "diamond", "size": 12}))
+    return _json(figure)

@@ -1,0 +1,31 @@
+from django import forms
+
+from reports.selectors import CHARACTERISTICS
+from schools.models import Locality, Phase
+
+
+class CityFilterForm(forms.Form):
+    """The city dashboard's filters, read from the URL query (GET)."""
+
+    academic_year = forms.TypedChoiceField(coerce=int, required=False)
+    phase = forms.ChoiceField(required=False)
+    locality = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    characteristic = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, years: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["academic_year"].choices = [(y, f"{y}/{(y + 1) % 100:02d}") for y in years]
+        self.fields["phase"].choices = [("", "All phases"), *Phase.choices]
+        self.fields["locality"].choices = [("", "All localities"), *Locality.objects.values_list(
+            "pk", "name")]
+        self.fields["characteristic"].choices = [("", "All pupils")] + [
+            (key, label) for key, (label, _) in CHARACTERISTICS.items()]
+
+    def year(self, default: int) -> int:
+        self.is_valid()
+        return self.cleaned_data.get("academic_year") or default
+
+    def filters(self) -> dict:
+        self.is_valid()  # invalid values are dropped: a bad link shows the whole city
+        data = self.cleaned_data
+        return {k: data[k] for k in ("phase", "locality", "characteristic") if data.get(k)}

@@ -1,0 +1,79 @@
+import io
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+
+from attendance.selectors import current_academic_year
+from reports import charts
+from reports.exports import dashboard_rows, write_csv
+from reports.forms import CityFilterForm
+from reports.selectors import city_dashboard, dashboard_allowed, dashboard_years
+
+CHART_MEASURES = [  # (breakdown, measure, title)
+    ("phase", "absence", "Overall absence by phase"),
+    ("year_group", "pa", "Persistent absence by year group"),
+]
+CHARACTERISTIC_BREAKDOWNS = ["fsm", "sen_support", "ehcp", "cin", "cp", "cla", "eal"]
+
+
+def _dashboard(request):
+    if not dashboard_allowed(request.user):
+        raise Http404("No dashboard for this user")
+    years = dashboard_years() or [current_academic_year()]
+    form = CityFilterForm(request.GET or None, years=years)
+    year = form.year(years[0]) if request.GET else years[0]
+    filters = form.filters() if request.GET else {}
+    return form, city_dashboard(user=request.user, academic_year=year, filters=filters)
+
+
+def _characteristic_cells(dashboard):
+    """The 'yes' group of each characteristic, labelled by the characteristic."""
+    cells = []
+    for breakdown in dashboard["breakdowns"]:
+        if breakdown["key"] in CHARACTERISTIC_BREAKDOWNS:
+            for cell in breakdown["cells"]:
+                if cell.key == "yes":
+                    cell.label = breakdown["title"]
+                    cells.append(cell)
+    return cells
+
+
+@login_required
+def city_dashboard_view(request):
+    form, dashboard = _dashboard(request)
+    by_key = {b["key"]: b for b in dashboard["breakdowns"]}
+    figures = []
+    headline = dashboard["headline"]
+    if headline and headline.pupils:
+        figures.append({"id": "chart-bands", "kind": "bands", "title": "Pupils by absence band",
+                        "figure": charts.bands_figure(headline)})
+        for key, measure, title in CHART_MEASURES:
+            cells = by_key[key]["cells"]
+            figures.append({"id": f"chart-{key}-{measure}", "kind": "measure", "measure": measure,
+                            "title": title, "cells": cells,
+                            "figure": charts.measure_figure(title, cells, measure=measure)})
+        cells = _characteristic_cells(dashboard)
+        title = "Persistent absence by characteristic"
+        figures.append({"id": "chart-characteristics-pa", "kind": "measure", "measure": "pa",
+                        "title": title, "cells": cells,
+                        "figure": charts.measure_figure(title, cells, measure="pa")})
+    return render(request, "reports/city.html", {
+        "form": form, "dashboard": dashboard, "headline": headline, "figures": figures,
+        "query": request.GET.urlencode(),
+    })
+
+
+@login_required
+def city_dashboard_csv(request):
+    """The breakdown tables as CSV. ``?external=1``: for outside the council, with groups of
+    fewer than five pupils suppressed."""
+    _, dashboard = _dashboard(request)
+    external = request.GET.get("external") == "1"
+    out = io.StringIO()
+    write_csv(out, dashboard_rows(dashboard, external=external))
+    year = dashboard["academic_year"]
+    name = f"city-attendance-{year}-{year + 1}{'-external' if external else ''}.csv"
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
