@@ -14,8 +14,9 @@ FONT = {"family": "Arial, sans-serif", "size": 14, "color": BLACK}
 
 def _layout(title: str, *, y_title: str) -> go.Layout:
     return go.Layout(
-        template="none", title={"text": title}, font=FONT, height=360,
-        margin={"l": 60, "r": 20, "t": 50, "b": 80}, yaxis={"title": {"text": y_title},
+        # No plotly title: the page's <h2> above the chart names it (and the table's caption).
+        template="none", font=FONT, height=340, meta={"title": title},
+        margin={"l": 60, "r": 20, "t": 20, "b": 80}, yaxis={"title": {"text": y_title},
                                                            "rangemode": "tozero"},
         legend={"orientation": "h", "y": -0.25}, showlegend=True,
     )
