@@ -3,6 +3,7 @@
     register_import_create(*, file, filename, school, user, mode, enqueue=True) -> ImportRun
     register_import_claim(*, run_id) -> bool
     register_import_apply(*, run_id, today=None) -> ImportRun
+    school_summaries_refresh(*, school_ids, as_of) -> None   (called after a successful import)
 
 ``create`` stores the upload under MEDIA_ROOT/imports/<sha256> and, after the transaction
 commits, enqueues ``attendance.tasks.register_import_task``; the task claims the run
