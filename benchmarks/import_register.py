@@ -296,50 +296,50 @@ def main():
             frame.to_csv(path, index=False)
             if args.memory_only:
                 out.update(memory_run(args, year, len(frame) // args.pupils, tmp))
-                return
-            with mock.patch("django.utils.timezone.localdate", return_value=date(2026, 11, 23)):
-                run, seconds = import_file(path, school)
-                assert run.status == "applied", run.errors[:3]
-                again, again_seconds = import_file(path, school)
-            out.update({
-                "file_mb": round(path.stat().st_size / 1e6, 1), "rows": run.rows,
-                "marks": run.marks, "seconds": round(seconds, 2),
-                "marks_per_s": round(run.marks / seconds),
-                "reimport_seconds": round(again_seconds, 2),
-                "reimport_rows_written": again.inserted + again.updated,
-                "reimport_unchanged": again.unchanged,
-            })
-            # The same first import through INSERT … ON CONFLICT only (FRESH_PLAIN_INSERT off).
-            from django.db import connection as conn
+            else:
+                with mock.patch("django.utils.timezone.localdate", return_value=date(2026, 11, 23)):
+                    run, seconds = import_file(path, school)
+                    assert run.status == "applied", run.errors[:3]
+                    again, again_seconds = import_file(path, school)
+                out.update({
+                    "file_mb": round(path.stat().st_size / 1e6, 1), "rows": run.rows,
+                    "marks": run.marks, "seconds": round(seconds, 2),
+                    "marks_per_s": round(run.marks / seconds),
+                    "reimport_seconds": round(again_seconds, 2),
+                    "reimport_rows_written": again.inserted + again.updated,
+                    "reimport_unchanged": again.unchanged,
+                })
+                # The same first import through INSERT … ON CONFLICT only (FRESH_PLAIN_INSERT off).
+                from django.db import connection as conn
 
-            from attendance import loading
-            with conn.cursor() as cursor:
-                cursor.execute("TRUNCATE attendance_sessionmark")
-            loading.FRESH_PLAIN_INSERT = False
-            try:
-                with mock.patch("django.utils.timezone.localdate",
-                                return_value=date(2026, 11, 23)):
-                    upsert_run, upsert_seconds = import_file(path, school)
-            finally:
-                loading.FRESH_PLAIN_INSERT = True
-            assert upsert_run.inserted == run.inserted
-            out["marks_per_s_on_conflict_only"] = round(upsert_run.marks / upsert_seconds)
-            copy_s = raw_copy(resolved, indexed=True)
-            heap_s = raw_copy(resolved, indexed=False)
-            out["copy_marks_per_s"] = round(run.marks / copy_s)
-            out["copy_heap_marks_per_s"] = round(run.marks / heap_s)
-            out["ratio_to_copy"] = round(out["marks_per_s"] / out["copy_marks_per_s"], 2)
-            out["ratio_to_heap_copy"] = round(out["marks_per_s"] / out["copy_heap_marks_per_s"], 2)
+                from attendance import loading
+                with conn.cursor() as cursor:
+                    cursor.execute("TRUNCATE attendance_sessionmark")
+                loading.FRESH_PLAIN_INSERT = False
+                try:
+                    with mock.patch("django.utils.timezone.localdate",
+                                    return_value=date(2026, 11, 23)):
+                        upsert_run, upsert_seconds = import_file(path, school)
+                finally:
+                    loading.FRESH_PLAIN_INSERT = True
+                assert upsert_run.inserted == run.inserted
+                out["marks_per_s_on_conflict_only"] = round(upsert_run.marks / upsert_seconds)
+                copy_s = raw_copy(resolved, indexed=True)
+                heap_s = raw_copy(resolved, indexed=False)
+                out["copy_marks_per_s"] = round(run.marks / copy_s)
+                out["copy_heap_marks_per_s"] = round(run.marks / heap_s)
+                out["ratio_to_copy"] = round(out["marks_per_s"] / out["copy_marks_per_s"], 2)
+                out["ratio_to_heap_copy"] = round(out["marks_per_s"] / out["copy_heap_marks_per_s"], 2)
 
-            ie_school, ie_people = make_school("900002", "7002", 200, 5000)
-            ie_rate, ie_marks = import_export_rate(ie_school, ie_people, year, args.ie_marks)
-            out["import_export_marks"] = ie_marks
-            out["import_export_marks_per_s"] = round(ie_rate)
-            out["speedup_vs_import_export"] = round(out["marks_per_s"] / ie_rate, 1)
+                ie_school, ie_people = make_school("900002", "7002", 200, 5000)
+                ie_rate, ie_marks = import_export_rate(ie_school, ie_people, year, args.ie_marks)
+                out["import_export_marks"] = ie_marks
+                out["import_export_marks_per_s"] = round(ie_rate)
+                out["speedup_vs_import_export"] = round(out["marks_per_s"] / ie_rate, 1)
 
-            out.update(memory_run(args, year, len(frame) // args.pupils, tmp))
-            if args.city:
-                out.update(city(seed=2026))
+                out.update(memory_run(args, year, len(frame) // args.pupils, tmp))
+                if args.city:
+                    out.update(city(seed=2026))
     finally:
         drop_database(old_name)
     out["load_avg_1m_end"] = round(os.getloadavg()[0], 1)
