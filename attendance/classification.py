@@ -321,6 +321,11 @@ def _raise_alerts(cursor, params: dict) -> list[int]:
                    'silent:' || school_id || ':' || coalesce(last_day::text, 'never')
             FROM last_marks WHERE last_day IS NULL OR last_day <= %(cutoff)s
         """, params={**params, "cutoff": cutoff})
+
+    # 5. Reached the penalty notice threshold: the link officer, to consider (never to issue).
+    from interventions.services import penalty_threshold_alerts_raise
+
+    ids += penalty_threshold_alerts_raise(as_of=params["as_of"])
     return ids
 
 

@@ -242,3 +242,19 @@ def test_it_projects_the_band_at_the_end_of_term(school, pupil):
     # the rest of term at the recent rate (0%): 56 / (90 + left)
     expected = band_for(attended=56 * 34 + left * 0, possible=(90 + left) * 34)
     assert summary.projected_band == expected == Band.SEVERE_ABSENCE  # worse than today
+
+
+def test_it_alerts_the_link_officer_at_the_penalty_threshold(school, pupil, la_officer):
+    last = write_marks(pupil, school, ["/"] * 10 + ["G", "O"] * 5 + ["/"] * 2)
+    pupils_reclassify(as_of=last)
+    alert = Alert.objects.get(rule=Rule.PENALTY_THRESHOLD)
+    assert (alert.recipient, alert.pupil) == (la_officer, pupil)
+    assert alert.evidence["unauthorised sessions"] == 10
+    pupils_reclassify(as_of=last)
+    assert Alert.objects.filter(rule=Rule.PENALTY_THRESHOLD).count() == 1
+
+
+def test_it_does_not_alert_below_the_penalty_threshold(school, pupil, la_officer):
+    last = write_marks(pupil, school, ["/"] * 10 + ["G", "O"] * 4 + ["U"] + ["/"] * 3)
+    pupils_reclassify(as_of=last)
+    assert not Alert.objects.filter(rule=Rule.PENALTY_THRESHOLD).exists()
