@@ -2,6 +2,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.html import format_html
 
+from attendance.selectors import user_can_import_registers
+
 
 def _alerts_label(user) -> str:
     """'Alerts', with the number of unread alerts as a badge when there are any."""
@@ -26,6 +28,7 @@ def navigation(request):
     """
     user = getattr(request, "user", None)
     items = []  # (text, href, section)
+    can_import = user is not None and user_can_import_registers(user=user)
     if user is not None and user.is_authenticated:
         items.append(("Home", reverse("home"), None))
         if user.sees_everything or user.is_la_officer or user.is_school_lead:
@@ -41,6 +44,8 @@ def navigation(request):
         if user.sees_everything or user.is_la_officer or user.is_school_lead:
             items.append(("Meetings", reverse("tsm:list"), None))
             items.append(("Dashboards", reverse("reports:city"), "/reports/"))
+        if can_import:
+            items.append(("Imports", reverse("imports:list"), None))
         if user.is_manager or user.is_la_officer or user.is_school_lead or user.is_social_worker:
             items.append(("Cases", reverse("interventions:list"), None))
         if user.is_staff and (user.is_administrator or user.is_superuser):
@@ -58,4 +63,5 @@ def navigation(request):
         "portal_name": settings.PORTAL_NAME,
         "la_name": settings.PORTAL_LA_NAME,
         "service_nav": nav,
+        "can_import": can_import,
     }

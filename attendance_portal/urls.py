@@ -15,6 +15,7 @@ urlpatterns = [
     path("tsm/", include("tsm.urls")),
     path("cases/", include("interventions.urls")),
     path("reports/", include("reports.urls")),
+    path("imports/", include("attendance.urls")),
     path("api/", include("attendance_portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
