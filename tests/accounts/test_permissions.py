@@ -33,6 +33,9 @@ VISIBLE_PUPILS = {
     "other_school_lead": {"other_pupil", "caseload_pupil"},
     "social_worker": {"caseload_pupil"},
 }
+# Who may upload registers and open the import pages (attendance.selectors
+# .user_can_import_registers): everyone else gets a 404. Runs are visible by their school.
+IMPORTERS = {"administrator", "la_officer", "school_lead", "other_school_lead"}
 SCHOOLS = ["school", "other_school"]
 PUPILS = ["pupil", "other_pupil", "caseload_pupil"]
 
@@ -72,6 +75,36 @@ def test_it_lets_every_signed_in_role_open_the_top_level_pages(as_role, role, ur
         assert _login_redirect(response, path)
     else:
         assert response.status_code == 200
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url_name", ["imports:list", "imports:new"])
+def test_it_opens_the_import_pages_only_for_roles_that_import(as_role, role, url_name):
+    path = reverse(url_name)
+    response = as_role(role).get(path)
+    if role == "anonymous":
+        assert _login_redirect(response, path)
+    else:
+        assert response.status_code == (200 if role in IMPORTERS else 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", SCHOOLS)
+@pytest.mark.parametrize("url_name", ["imports:detail", "imports:errors_csv"])
+def test_it_opens_an_import_run_only_for_importers_who_may_see_its_school(
+        as_role, world, role, target, url_name, tmp_path):
+    from attendance.models import ImportRun
+
+    run = ImportRun.objects.create(school=world[target], original_filename="r.csv",
+                                   stored_path=str(tmp_path / "r"), sha256="0" * 64)
+    path = reverse(url_name, args=[run.pk])
+    response = as_role(role).get(path)
+    if role == "anonymous":
+        assert _login_redirect(response, path)
+    elif role in IMPORTERS and target in VISIBLE_SCHOOLS[role]:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 404
 
 
 @pytest.mark.parametrize("role", ROLES[1:])
