@@ -77,7 +77,8 @@ def test_it_shows_each_role_only_its_navigation(client, social_worker, administr
     assert nav == ["Home", "Your caseload", "Alerts", "Cases"]
     client.force_login(administrator)
     nav = [item["text"] for item in client.get(reverse("home")).context["service_nav"]]
-    assert nav == ["Home", "Schools", "Pupils", "Alerts", "Meetings", "Dashboards", "Admin"]
+    assert nav == ["Home", "Schools", "Pupils", "Alerts", "Meetings", "Dashboards", "Imports",
+                   "Admin"]
 
 
 # --- School page ----------------------------------------------------------------------------
