@@ -48,7 +48,17 @@ def main():
     classified = 0.0
     if not PupilSummary.objects.filter(academic_year=year, as_of=as_of).exists():
         started = time.perf_counter()
-        pupils_reclassify(as_of=as_of)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # fresh tables: without statistics the plans are poor
+            # A first classification of a fresh city writes a band-history row for every
+            # pupil on one day; the same-day clean-up DELETE then joins 40k rows with an
+            # unanalysed temporary table by nested loop (tens of minutes). Hash joins here.
+            cursor.execute("SET enable_nestloop = off")
+        try:
+            pupils_reclassify(as_of=as_of)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET enable_nestloop")
         classified = time.perf_counter() - started
 
     biggest = (

@@ -12,7 +12,7 @@ from django.apps import apps
 from django.core.cache import cache
 from django.core.exceptions import FieldError
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -346,32 +346,41 @@ def _band_changes(*, school_id: int, pupils: dict[int, dict], year: int, since: 
 
 
 def _open_alerts(*, school: School, year: int) -> list[dict]:
-    from alerts.models import Alert
+    """Unacknowledged alerts about the school or its pupils, one per event (an event may have
+    several recipients). Pupils are read by id afterwards: joining them in makes PostgreSQL
+    scan every pupil in the city."""
+    from alerts.models import Alert, Rule
+    from pupils.models import Pupil
 
-    on_summary = PupilSummary.objects.filter(pupil=OuterRef("pupil"), school=school,
-                                             academic_year=year)
-    alerts = (
+    school_pupils = PupilSummary.objects.filter(school=school, academic_year=year).values(
+        "pupil_id")
+    alerts = list(
         Alert.objects.filter(acknowledged_at__isnull=True)
-        .filter(Q(school=school) | Q(Exists(on_summary)))
-        .select_related("pupil")
-        .order_by("-created_at")
+        .filter(Q(school=school) | Q(pupil_id__in=school_pupils))
+        .order_by("-created_at", "-pk")
+        .values("rule", "dedup_key", "summary", "created_at", "pupil_id")[:500]
     )
+    pupils = {p["pk"]: p for p in Pupil.objects.filter(
+        pk__in={a["pupil_id"] for a in alerts if a["pupil_id"]}).values(
+        "pk", "forename", "surname", "upn")}
+    labels = dict(Rule.choices)
     seen, result = set(), []
-    for alert in alerts[:500]:
-        key = (alert.rule, alert.dedup_key)
+    for alert in alerts:
+        key = (alert["rule"], alert["dedup_key"])
         if key in seen:
             continue
         seen.add(key)
+        pupil = pupils.get(alert["pupil_id"])
         result.append({
-            "rule": alert.get_rule_display(), "summary": alert.summary,
-            "raised": timezone.localtime(alert.created_at).date().isoformat(),
-            "pupil": alert.pupil.full_name if alert.pupil else None,
-            "upn": alert.pupil.upn if alert.pupil else None,
+            "rule": labels.get(alert["rule"], alert["rule"]), "summary": alert["summary"],
+            "raised": timezone.localtime(alert["created_at"]).date().isoformat(),
+            "pupil": f"{pupil['forename']} {pupil['surname']}" if pupil else None,
+            "upn": pupil["upn"] if pupil else None,
         })
     return result
 
 
-def _open_interventions(*, school: School, pupil_ids: list[int]) -> list[dict] | None:
+def _open_interventions(*, school: School, year: int) -> list[dict] | None:
     """Open interventions (no end date yet) for the school's pupils, from the interventions
     app's ``Intervention`` (pupil through its case). None (the pack leaves the section out)
     if that app does not provide them."""
@@ -381,7 +390,10 @@ def _open_interventions(*, school: School, pupil_ids: list[int]) -> list[dict] |
         return None
     try:
         rows = (
-            model.objects.filter(case__pupil_id__in=pupil_ids, end_date__isnull=True)
+            model.objects.filter(
+                case__pupil_id__in=PupilSummary.objects.filter(
+                    school=school, academic_year=year).values("pupil_id"),
+                end_date__isnull=True)
             .select_related("case__pupil")
             .order_by("case__pupil__surname", "case__pupil__forename", "start_date")[:500]
         )
@@ -463,7 +475,7 @@ def meeting_pack_live(*, meeting: TargetingSupportMeeting, today: date | None = 
         "last_actions": last_actions,
         "carried_actions": carried,
         "alerts": _open_alerts(school=school, year=year),
-        "interventions": _open_interventions(school=school, pupil_ids=list(by_id)),
+        "interventions": _open_interventions(school=school, year=year),
     }
 
 
