@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from attendance.importers import FORMAT_LABELS
 from attendance.models import ImportRun
 from attendance.selectors import import_run_get, import_run_list, user_can_import_registers
 from attendance.services import register_import_create
@@ -165,6 +166,7 @@ def import_detail(request, run_id):
         "spreadsheet": any(e.get("sheet") for e in run.errors or []),
         "more_errors": max(run.error_count - len(run.errors or []), 0),
         "mode_label": MODE_LABELS.get(run.mode, run.get_mode_display()),
+        "format_label": FORMAT_LABELS.get(run.format_detected, run.format_detected),
     })
 
 

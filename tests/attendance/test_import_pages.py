@@ -203,3 +203,16 @@ def test_it_links_the_upload_page_from_the_school_page_and_the_navigation(
     assert reverse("imports:list") in client.get(reverse("home")).content.decode()
     client.force_login(social_worker)
     assert reverse("imports:list") not in client.get(reverse("home")).content.decode()
+
+
+def test_it_shows_a_self_refreshing_checking_page_while_the_run_is_pending(
+        client, school, school_lead, tmp_path):
+    run = ImportRun.objects.create(school=school, user=school_lead, original_filename="r.csv",
+                                   stored_path=str(tmp_path / "r"), sha256="0" * 64)
+    client.force_login(school_lead)
+    html = client.get(reverse("imports:detail", args=[run.pk])).content.decode()
+    assert "Checking your file" in html
+    assert f'data-import-poll="/api/imports/{run.pk}/"' in html
+    assert "js/import-run.js" in html
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in html
+    assert "<script>" not in html  # CSP: no inline scripts
