@@ -21,7 +21,7 @@ def naive_reclassify(pupil_ids, as_of):
     from attendance.models import AttendanceCode, PupilSummary, SessionMark
 
     codes = {c.code: c for c in AttendanceCode.objects.all()}
-    year = 2025 if as_of.month < 9 else as_of.year
+    year = as_of.year - 1 if as_of.month < 9 else as_of.year
     for pupil_id in pupil_ids:
         possible = attended = 0
         for mark in SessionMark.objects.filter(pupil_id=pupil_id, date__gte=date(year, 9, 1),
@@ -55,10 +55,18 @@ def main():
     from attendance.models import SessionMark
     from pupils.models import Enrolment
 
-    as_of = SessionMark.objects.latest("date").date
+    # A full academic year: the last one that has ended (the demo also marks this year to date).
+    from schools.models import AcademicYear
+
+    this_year = AcademicYear.start_year_for(SessionMark.objects.latest("date").date)
+    full_year = (SessionMark.objects.filter(date__lt=date(this_year, 9, 1))
+                 .order_by("-date").values_list("date", flat=True).first())
+    as_of = full_year or SessionMark.objects.latest("date").date
+    year_start = date(AcademicYear.start_year_for(as_of), 9, 1)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FILTER (WHERE am IS NOT NULL) "
-                       "+ count(*) FILTER (WHERE pm IS NOT NULL) FROM attendance_sessionmark")
+                       "+ count(*) FILTER (WHERE pm IS NOT NULL) FROM attendance_sessionmark "
+                       "WHERE date BETWEEN %s AND %s", [year_start, as_of])
         marks = cursor.fetchone()[0]
         cursor.execute("ANALYZE")
 
@@ -83,7 +91,8 @@ def main():
     pupils_reclassify(as_of=as_of, school_ids=[biggest["school_id"]])
     school_seconds = time.perf_counter() - started
 
-    sample = list(Enrolment.objects.values_list("pupil_id", flat=True)[: args.naive_sample])
+    sample = list(Enrolment.objects.order_by("pupil_id").values_list("pupil_id", flat=True)
+                  [: args.naive_sample])
     started = time.perf_counter()
     with transaction.atomic():
         naive_reclassify(sample, as_of)
@@ -93,6 +102,7 @@ def main():
     ours_rate = cold.pupils / cold_seconds
 
     print(json.dumps({
+        "as_of": as_of.isoformat(),
         "pupils": cold.pupils,
         "marks": marks,
         "seconds": round(cold_seconds, 2),
