@@ -103,6 +103,8 @@ def main():
         "target_p95_ms": TARGET_MS,
         "within_target": p95 <= TARGET_MS,
         "classified_seconds": round(classified, 1),
+        "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),  # other work on the machine
     }))
 
 
