@@ -99,7 +99,7 @@ class Command(BaseCommand):
             dates.append(today)
         started = time.perf_counter()
         for as_of in dates:
-            result = pupils_reclassify(as_of=as_of)
+            result = pupils_reclassify(as_of=as_of, notify=False)
         self.stdout.write(
             f"Classified {result.pupils:,} pupils as of {len(dates)} dates up to "
             f"{today:%d/%m/%Y} in {time.perf_counter() - started:.1f}s (band history and alerts).")
