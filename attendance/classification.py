@@ -66,14 +66,21 @@ def _params(as_of: date) -> dict:
 
 
 def _scope_sql(school_ids: list[int] | None) -> str:
-    """Pupils in scope: all, or those with marks or an enrolment at the given schools."""
+    """Pupils in scope: all, or those in _scope (marks or an enrolment at the given schools)."""
+    return "TRUE" if school_ids is None else "m.pupil_id IN (SELECT pupil_id FROM _scope)"
+
+
+def _build_scope(cursor, params: dict, school_ids: list[int] | None) -> None:
     if school_ids is None:
-        return "TRUE"
-    return (
-        "m.pupil_id IN (SELECT pupil_id FROM attendance_sessionmark "
-        "WHERE school_id = ANY(%(school_ids)s) AND date BETWEEN %(year_start)s AND %(as_of)s "
-        "UNION SELECT pupil_id FROM pupils_enrolment WHERE school_id = ANY(%(school_ids)s))"
-    )
+        return
+    cursor.execute("""
+        CREATE TEMP TABLE _scope ON COMMIT DROP AS
+        SELECT DISTINCT pupil_id FROM attendance_sessionmark
+        WHERE school_id = ANY(%(school_ids)s) AND date BETWEEN %(year_start)s AND %(as_of)s
+        UNION SELECT pupil_id FROM pupils_enrolment WHERE school_id = ANY(%(school_ids)s)
+    """, params)
+    cursor.execute("ALTER TABLE _scope ADD PRIMARY KEY (pupil_id)")
+    cursor.execute("ANALYZE _scope")
 
 
 def _build_summaries(cursor, params: dict, school_ids: list[int] | None) -> None:
@@ -230,7 +237,9 @@ def _rate(a: str, p: str) -> str:
     return f"to_char(round(100.0 * {a} / nullif({p}, 0), 1), 'FM990.0') || '%%'"
 
 
-def _raise_alerts(cursor, params: dict) -> list[int]:
+def _raise_alerts(cursor, params: dict, *, city_wide: bool = True) -> list[int]:
+    """Rules 1–2 follow this run's pupils; 3–5 look at whole schools and the rolling penalty
+    window, so they run in the nightly (city-wide) run only."""
     ids: list[int] = []
     caseload = """
         JOIN pupils_socialworkerallocation a ON a.pupil_id = ch.pupil_id
@@ -265,6 +274,7 @@ def _raise_alerts(cursor, params: dict) -> list[int]:
             CROSS JOIN LATERAL (VALUES (0, m.am), (1, m.pm)) AS x(half, code)
             JOIN attendance_attendancecode c ON c.code = x.code AND c.counts_as_possible
             WHERE m.date BETWEEN %(year_start)s AND %(as_of)s
+              AND {"TRUE" if city_wide else "m.pupil_id IN (SELECT pupil_id FROM _scope)"}
         ), numbered AS (
             SELECT *, row_number() OVER (PARTITION BY pupil_id ORDER BY date, half)
                     - row_number() OVER (PARTITION BY pupil_id, code IN ('N', 'O')
@@ -286,6 +296,8 @@ def _raise_alerts(cursor, params: dict) -> list[int]:
          AND a.start_date <= %(as_of)s AND (a.end_date IS NULL OR a.end_date >= %(as_of)s)
     """, params=run_params)
 
+    if not city_wide:
+        return ids
     # 3. N codes older than five school days: data quality, to the school's attendance leads.
     cutoff = calendar.school_days_before(as_of=params["as_of"], count=settings.ALERT_STALE_N_DAYS)
     if cutoff is not None:
@@ -347,8 +359,9 @@ def pupils_reclassify(*, as_of: date, school_ids: list[int] | None = None,
         if not cursor.fetchone()[0]:
             raise ReclassificationBusy("Another reclassification is running; try again later.")
         # ON COMMIT DROP is not enough when called inside an outer transaction (after an import).
-        cursor.execute("DROP TABLE IF EXISTS _code_counts, _per_school, _city_codes, "
+        cursor.execute("DROP TABLE IF EXISTS _scope, _code_counts, _per_school, _city_codes, "
                        "_summaries, _changes")
+        _build_scope(cursor, params, school_ids)
         _build_summaries(cursor, params, school_ids)
         cursor.execute("SELECT count(*) FROM _summaries WHERE school_id IS NULL")
         pupils = cursor.fetchone()[0]
@@ -356,7 +369,7 @@ def pupils_reclassify(*, as_of: date, school_ids: list[int] | None = None,
         _record_band_changes(cursor, params)
         cursor.execute("SELECT count(*) FROM _changes")
         changed = cursor.fetchone()[0]
-        alert_ids = _raise_alerts(cursor, params)
+        alert_ids = _raise_alerts(cursor, params, city_wide=school_ids is None)
         seconds = time.monotonic() - started
         ReclassificationRun.objects.create(
             as_of=as_of, school_ids=school_ids, pupils=pupils, changed=changed,
