@@ -28,8 +28,14 @@ def city(django_db_setup, django_db_blocker):
             written = demo_marks_generate(academic_year=year, seed=7)
             yield {"year": year, "written": written}
         finally:
+            # Everything this fixture committed goes, term dates included: later tests build
+            # their own years and must not find these.
+            from schools.models import ClosureDay
+
             SessionMark.objects.all().delete()
             demo_city_reset()
+            ClosureDay.objects.all().delete()
+            AcademicYear.objects.all().delete()
 
 
 def rates(where: str = "TRUE", group: str = "1") -> dict:
