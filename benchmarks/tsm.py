@@ -29,10 +29,10 @@ def main():
     django_ready()
     ensure_city(args.pupils)
 
+    from django.conf import settings
     from django.db import connection
     from django.db.models import Count
     from django.test import Client
-    from django.conf import settings
     from django.urls import reverse
 
     from accounts.models import User

@@ -14,8 +14,9 @@ DATA_MIGRATIONS = [
 
 
 def reference_data_ensure() -> None:
-    from attendance.models import AttendanceCode
     from django_celery_beat.models import PeriodicTask
+
+    from attendance.models import AttendanceCode
 
     if AttendanceCode.objects.exists() and PeriodicTask.objects.count() >= 3:
         return

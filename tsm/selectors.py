@@ -16,8 +16,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from attendance.bands import rate_tenths
-from attendance.bands import Band
+from attendance.bands import Band, rate_tenths
 from attendance.models import PupilSummary
 from pupils.models import SEN, Sex, YearGroup
 from schools.models import Phase, School, Term

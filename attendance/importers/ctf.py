@@ -16,12 +16,12 @@ from __future__ import annotations
 import xml.sax
 from dataclasses import dataclass, field
 from datetime import date
+from xml.sax.expatreader import ExpatLocator
 
 import numpy as np
 import pandas as pd
 from defusedxml import DefusedXmlException
 from defusedxml.expatreader import DefusedExpatParser
-from xml.sax.expatreader import ExpatLocator
 
 from attendance.importers.formats import EPOCH_ORDINAL
 from attendance.importers.issues import FileRejected, IssueLog, Source

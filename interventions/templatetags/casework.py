@@ -57,7 +57,8 @@ def signed_points(value) -> str:
 @register.simple_tag(takes_context=True)
 def pupil_cases(context, pupil):
     """Cases of ``pupil`` the signed-in user may see, and whether they may open one."""
-    from interventions.selectors import casework_pupils, pupil_cases as select
+    from interventions.selectors import casework_pupils
+    from interventions.selectors import pupil_cases as select
 
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")

@@ -19,7 +19,6 @@ from tests.factories import (
     EnrolmentFactory,
     PupilFactory,
     SchoolFactory,
-    UserFactory,
     academic_year_2025,
 )
 

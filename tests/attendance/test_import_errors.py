@@ -11,8 +11,19 @@ from pupils.models import Enrolment
 from schools.models import ClosureDay
 from tests.attendance.imports_support import *  # noqa: F403 (fixtures)
 from tests.attendance.imports_support import (
-    FRI, HALF_TERM, SAT, NO_TERMS_DAY, THU, TODAY, WED, ctf_xml, d, long_csv, only_error,
-    run_import, write,
+    FRI,
+    HALF_TERM,
+    NO_TERMS_DAY,
+    SAT,
+    THU,
+    TODAY,
+    WED,
+    ctf_xml,
+    d,
+    long_csv,
+    only_error,
+    run_import,
+    write,
 )
 from tests.factories import PupilFactory, make_upn
 

@@ -5,7 +5,15 @@ from datetime import date
 from attendance.models import SessionMark, SummaryRecord
 from tests.attendance.imports_support import *  # noqa: F403 (fixtures)
 from tests.attendance.imports_support import (
-    THU, WED, ctf_xml, d, long_csv, marks_of, run_import, write, xlsx_bytes,
+    THU,
+    WED,
+    ctf_xml,
+    d,
+    long_csv,
+    marks_of,
+    run_import,
+    write,
+    xlsx_bytes,
 )
 
 

@@ -14,10 +14,10 @@ from django.conf import settings
 from django.db import connection
 
 from alerts.models import Alert, Rule
+from attendance.bands import Band
 from attendance.classification import pupils_reclassify
 from attendance.models import ImportRun, PupilSummary
 from attendance.services import register_import_create
-from attendance.bands import Band
 from attendance_portal.celery import app as celery_app
 from schools.calendar import school_days
 from tests.attendance.test_classification import write_marks
