@@ -82,6 +82,25 @@ class ImportRejected(ApplicationError):
         self.report = report
 
 
+def run_import_command(command, run, *, dry_run: bool) -> None:
+    """Run an import for a management command: the report to stdout, a rejection's bad rows to
+    stderr and a CommandError (non-zero exit) for a rejected or unreadable file."""
+    from django.core.management.base import CommandError
+
+    try:
+        report = run()
+    except ImportRejected as exc:
+        for line in exc.report.lines():
+            command.stderr.write(line)
+        raise CommandError(exc.message) from exc
+    except (ApplicationError, OSError) as exc:
+        raise CommandError(str(getattr(exc, "message", exc))) from exc
+    for line in report.lines():
+        command.stdout.write(line)
+    if dry_run:
+        command.stdout.write("dry run: nothing was written")
+
+
 class RollbackDryRun(Exception):
     """Raised inside the transaction to undo a dry run; never escapes a service."""
 

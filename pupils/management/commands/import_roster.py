@@ -2,11 +2,10 @@
 
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from attendance_portal.errors import ApplicationError
 from pupils.services import roster_import
-from schools.imports import ImportRejected
+from schools.imports import run_import_command
 
 
 class Command(BaseCommand):
@@ -24,15 +23,7 @@ class Command(BaseCommand):
                             help="validate and count what would change, write nothing")
 
     def handle(self, *args, file, effective_date, dry_run, **options):
-        try:
-            report = roster_import(path=file, effective_date=effective_date, dry_run=dry_run)
-        except ImportRejected as exc:
-            for line in exc.report.lines():
-                self.stderr.write(line)
-            raise CommandError(exc.message) from exc
-        except (ApplicationError, OSError) as exc:
-            raise CommandError(str(getattr(exc, "message", exc))) from exc
-        for line in report.lines():
-            self.stdout.write(line)
-        if dry_run:
-            self.stdout.write("dry run: nothing was written")
+        run_import_command(
+            self, lambda: roster_import(path=file, effective_date=effective_date, dry_run=dry_run),
+            dry_run=dry_run,
+        )

@@ -1,9 +1,8 @@
 """python manage.py import_schools FILE [--dry-run]: load a GIAS establishments export."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from attendance_portal.errors import ApplicationError
-from schools.imports import ImportRejected
+from schools.imports import run_import_command
 from schools.services import schools_import_gias
 
 
@@ -19,15 +18,7 @@ class Command(BaseCommand):
                             help="validate and report what would change, write nothing")
 
     def handle(self, *args, file, dry_run, **options):
-        try:
-            report = schools_import_gias(path=file, dry_run=dry_run)
-        except ImportRejected as exc:
-            for line in exc.report.lines():
-                self.stderr.write(line)
-            raise CommandError(exc.message) from exc
-        except (ApplicationError, OSError) as exc:
-            raise CommandError(str(getattr(exc, "message", exc))) from exc
-        for line in report.lines():
-            self.stdout.write(line)
-        if dry_run:
-            self.stdout.write("dry run: nothing was written")
+        run_import_command(
+            self, lambda: schools_import_gias(path=file, dry_run=dry_run),
+            dry_run=dry_run,
+        )
