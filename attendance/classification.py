@@ -233,6 +233,12 @@ def _record_band_changes(cursor, params: dict) -> None:
     """, params)
 
 
+def _caseload_join(pupil_column: str) -> str:
+    """Join the social workers allocated to that pupil on the run's date."""
+    return (f"JOIN pupils_socialworkerallocation a ON a.pupil_id = {pupil_column} "
+            "AND a.start_date <= %(as_of)s AND (a.end_date IS NULL OR a.end_date >= %(as_of)s)")
+
+
 def _rate(a: str, p: str) -> str:
     return f"to_char(round(100.0 * {a} / nullif({p}, 0), 1), 'FM990.0') || '%%'"
 
@@ -241,10 +247,6 @@ def _raise_alerts(cursor, params: dict, *, city_wide: bool = True) -> list[int]:
     """Rules 1–2 follow this run's pupils; 3–5 look at whole schools and the rolling penalty
     window, so they run in the nightly (city-wide) run only."""
     ids: list[int] = []
-    caseload = """
-        JOIN pupils_socialworkerallocation a ON a.pupil_id = ch.pupil_id
-         AND a.start_date <= %(as_of)s AND (a.end_date IS NULL OR a.end_date >= %(as_of)s)
-    """
     # 1. A caseload pupil's band got worse: one alert per change, the most specific rule.
     ids += alerts_insert_from_select(select_sql=f"""
         SELECT a.social_worker_id, ch.pupil_id, NULL::bigint,
@@ -259,7 +261,7 @@ def _raise_alerts(cursor, params: dict, *, city_wide: bool = True) -> list[int]:
                                   'band before', ch.from_band, 'band now', ch.to_band,
                                   'as of', %(as_of)s::text),
                'band:' || ch.id
-        FROM _changes ch {caseload}
+        FROM _changes ch {_caseload_join("ch.pupil_id")}
         WHERE ch.from_band IS NOT NULL AND ch.to_band > ch.from_band
     """, params=params)
 
@@ -269,8 +271,7 @@ def _raise_alerts(cursor, params: dict, *, city_wide: bool = True) -> list[int]:
         WITH sessions AS (
             SELECT m.pupil_id, m.date, x.half, x.code
             FROM attendance_sessionmark m
-            JOIN pupils_socialworkerallocation a ON a.pupil_id = m.pupil_id
-             AND a.start_date <= %(as_of)s AND (a.end_date IS NULL OR a.end_date >= %(as_of)s)
+            {_caseload_join("m.pupil_id")}
             CROSS JOIN LATERAL (VALUES (0, m.am), (1, m.pm)) AS x(half, code)
             JOIN attendance_attendancecode c ON c.code = x.code AND c.counts_as_possible
             WHERE m.date BETWEEN %(year_start)s AND %(as_of)s
@@ -292,8 +293,7 @@ def _raise_alerts(cursor, params: dict, *, city_wide: bool = True) -> list[int]:
                                   'from', to_char(r.first_day, 'DD/MM/YYYY'),
                                   'to', to_char(r.last_day, 'DD/MM/YYYY')),
                'run:' || r.pupil_id || ':' || r.first_day
-        FROM runs r JOIN pupils_socialworkerallocation a ON a.pupil_id = r.pupil_id
-         AND a.start_date <= %(as_of)s AND (a.end_date IS NULL OR a.end_date >= %(as_of)s)
+        FROM runs r {_caseload_join("r.pupil_id")}
     """, params=run_params)
 
     if not city_wide:
