@@ -3,6 +3,7 @@
 from datetime import date
 
 import factory
+from faker import Faker
 from stdnum.gb import upn as upn_checker
 
 from accounts.models import User
@@ -10,6 +11,7 @@ from pupils.models import Characteristics, Enrolment, Pupil, SocialWorkerAllocat
 from schools.models import AcademicYear, Locality, School, Term
 
 PASSWORD = "correct-horse-battery-staple"
+_FAKE = Faker("en_GB")
 
 
 def make_upn(serial: int, la: str = "879", estab: str = "2001", year: str = "15") -> str:
@@ -47,7 +49,9 @@ class SchoolFactory(factory.django.DjangoModelFactory):
     urn = factory.Sequence(lambda n: f"{113000 + n:06d}")
     la_code = "879"
     establishment_number = factory.Sequence(lambda n: f"{2000 + n:04d}")
-    name = factory.Sequence(lambda n: f"Test School {n}")
+    # Zero-padded so no school's name is a prefix of another's ("Test School 1" / "... 12"):
+    # permission tests assert another school's name is absent from a page.
+    name = factory.Sequence(lambda n: f"Test School {n:04d}")
     phase = "primary"
     school_type = "Community school"
     status = "Open"
@@ -61,7 +65,9 @@ class PupilFactory(factory.django.DjangoModelFactory):
         model = Pupil
 
     upn = factory.Sequence(lambda n: make_upn(n, year=f"{10 + n // 1000:02d}"))
-    surname = factory.Faker("last_name", locale="en_GB")
+    # A numbered suffix keeps a surname from matching a word the page prints anyway ("Young",
+    # "North"), which would make "this pupil's name is not shown" assertions fail at random.
+    surname = factory.Sequence(lambda n: f"{_FAKE.last_name()}{n:05d}")
     forename = factory.Faker("first_name", locale="en_GB")
     date_of_birth = date(2015, 3, 14)
     sex = "F"
