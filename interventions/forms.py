@@ -10,21 +10,12 @@ from interventions.models import (
     SocialWorkerDecision,
     Stage,
 )
+from portal_ui.forms import GovukDateField
 from schools.models import School
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
 def _date(label, required=True, help_text=""):
-    return forms.DateField(label=label, required=required, widget=DateInput(),
-                           help_text=help_text,
-                           error_messages={"required": f"Enter the {label.lower()}",
-                                           "invalid": f"Enter the {label.lower()} as a real date"})
+    return GovukDateField(label=label, required=required, help_text=help_text)
 
 
 def _text(label, required=True, help_text="", rows=4, max_length=4000):

@@ -7,8 +7,9 @@ class PupilsConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from pupils.models import Enrolment, Pupil, SocialWorkerAllocation
+        from pupils.models import Characteristics, Enrolment, Pupil, SocialWorkerAllocation
 
         auditlog.register(Pupil)
         auditlog.register(Enrolment)
         auditlog.register(SocialWorkerAllocation)
+        auditlog.register(Characteristics)

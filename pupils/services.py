@@ -380,6 +380,7 @@ def _roster_write(rows, columns, report, effective_date, user) -> None:
     defaults = {f.name: f.get_default() for f in Characteristics._meta.concrete_fields
                 if f.name in SNAPSHOT_FIELDS}
     new_snaps, changed_snaps, unchanged, done = [], [], 0, set()
+    snap_changes = {}  # pupil id → {field: [before, after]} for the audit trail
     for row in rows:
         pid = pupil_ids[row["upn"]]
         if pid in done:
@@ -390,7 +391,11 @@ def _roster_write(rows, columns, report, effective_date, user) -> None:
         wanted = {f: wanted[f] for f in SNAPSHOT_FIELDS}
         if before is not None and all(before[f] == wanted[f] for f in SNAPSHOT_FIELDS):
             unchanged += 1
-        elif before is not None and before["effective_date"] == effective_date:
+            continue
+        snap_changes[pid] = {f: [None if before is None else str(before[f]), str(wanted[f])]
+                             for f in SNAPSHOT_FIELDS
+                             if before is None or before[f] != wanted[f]}
+        if before is not None and before["effective_date"] == effective_date:
             changed_snaps.append(Characteristics(id=before["id"], pupil_id=pid,
                                                  effective_date=effective_date, **wanted))
         else:
@@ -418,6 +423,14 @@ def _roster_write(rows, columns, report, effective_date, user) -> None:
     audit += _audit_entries(
         Enrolment, [(e.pk, f"{e.pupil_id} at {e.school_id} from {e.start_date}",
                      {"start_date": [None, str(e.start_date)]}) for e in changed_enrolments],
+        action=LogEntry.Action.UPDATE, user=user, source=source)
+    audit += _audit_entries(
+        Characteristics, [(c.pk, f"{c.pupil_id} from {c.effective_date}", snap_changes[c.pupil_id])
+                          for c in new_snaps],
+        action=LogEntry.Action.CREATE, user=user, source=source)
+    audit += _audit_entries(
+        Characteristics, [(c.pk, f"{c.pupil_id} from {c.effective_date}", snap_changes[c.pupil_id])
+                          for c in changed_snaps],
         action=LogEntry.Action.UPDATE, user=user, source=source)
     LogEntry.objects.bulk_create(audit, batch_size=2000)
     report.changes = [{"upn": p.upn, "name": f"{p.forename} {p.surname}", "action": "new"}

@@ -7,7 +7,7 @@ register = template.Library()
 _CLASSES = {
     "select": ("govuk-select", "govuk-select--error"),
     "textarea": ("govuk-textarea", "govuk-textarea--error"),
-    "date": ("govuk-input govuk-input--width-10", "govuk-input--error"),
+    "govuk-date": ("govuk-date-input", "govuk-input--error"),
     "text": ("govuk-input", "govuk-input--error"),
 }
 
@@ -21,8 +21,8 @@ def field_kind(field) -> str:
         return "select"
     if isinstance(widget, forms.Textarea):
         return "textarea"
-    if getattr(widget, "input_type", "") == "date":
-        return "date"
+    if getattr(widget, "input_type", "") == "govuk-date":
+        return "govuk-date"
     return "text"
 
 
@@ -33,6 +33,8 @@ def casework_widget(field):
     base, error = _CLASSES.get(kind, _CLASSES["text"])
     attrs = {"class": base + (f" {error}" if field.errors else "")}
     described = []
+    if kind == "govuk-date":  # the fieldset around the three boxes carries the description
+        return field.as_widget(attrs=attrs)
     if field.help_text:
         described.append(f"{field.auto_id}-hint")
     if field.errors:

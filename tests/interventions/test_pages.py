@@ -289,3 +289,20 @@ def test_it_updates_a_notice_from_the_register(client, case, la_officer, social_
     assert notice.status == "paid" and notice.paid_on == today
     client.force_login(social_worker)
     assert client.get(url).status_code == 404
+
+
+def test_casework_pages_use_the_three_boxes(client, case, la_officer):
+    client.force_login(la_officer)
+    url = reverse("interventions:chronology_add", args=[case.pk])
+    html = client.get(url).content.decode()
+    assert 'name="occurred_on-day"' in html and 'type="date"' not in html
+    assert '<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">Date</legend>' in html
+    response = client.post(url, {"occurred_on-day": "30", "occurred_on-month": "2",
+                                 "occurred_on-year": "2026", "kind": "visit",
+                                 "note": "Home visit"})
+    assert response.status_code == 200
+    assert "The date must be a real date" in response.content.decode()
+    assert not case.chronology.filter(kind="visit").exists()
+    client.post(url, {"occurred_on-day": "2", "occurred_on-month": "3",
+                      "occurred_on-year": "2026", "kind": "visit", "note": "Home visit"})
+    assert case.chronology.get(kind="visit").occurred_on == date(2026, 3, 2)

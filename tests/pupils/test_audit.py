@@ -155,3 +155,12 @@ def test_it_redacts_search_terms_and_upns_from_request_lines():
                                ("GET /pupils/?q=Smith&sort=name HTTP/1.1", "200", "512"), None)
     RedactPupilData().filter(record)
     assert record.getMessage() == '"GET /pupils/?q=[redacted]&sort=name HTTP/1.1" 200 512'
+
+
+def test_it_logs_a_change_to_a_pupils_characteristics(pupil, administrator):
+    snapshot = CharacteristicsFactory(pupil=pupil, effective_date=date(2025, 9, 1), cla=False)
+    with set_actor(administrator):
+        snapshot.cla = True
+        snapshot.save()
+    entry = _entries(snapshot, LogEntry.Action.UPDATE).get()
+    assert entry.actor == administrator and entry.changes["cla"] == ["False", "True"]

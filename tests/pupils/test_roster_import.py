@@ -5,6 +5,7 @@ from datetime import date
 import pandas as pd
 import pytest
 from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 
 from pupils.models import Characteristics, Enrolment, Pupil
@@ -211,3 +212,18 @@ def test_it_imports_from_the_command_line(schools, tmp_path, capsys):
         call_command("import_roster", str(write(tmp_path, sims_roster(AMY.replace(
             "879/2001", "879/0000")), name="bad.csv")))
     assert "line 2: unknown school" in capsys.readouterr().err
+
+
+def test_it_audits_who_changed_a_pupils_characteristics(schools, tmp_path, administrator):
+    roster_import(path=write(tmp_path, sims_roster(AMY)), effective_date=CENSUS,
+                  user=administrator)
+    roster_import(path=write(tmp_path, sims_roster(AMY.replace(",Y,K,", ",N,E,")), name="b.csv"),
+                  effective_date=date(2026, 1, 15), user=administrator)
+
+    snapshot = ContentType.objects.get_for_model(Characteristics)
+    entries = LogEntry.objects.filter(content_type=snapshot).order_by("id")
+    assert [e.action for e in entries] == [LogEntry.Action.CREATE, LogEntry.Action.CREATE]
+    assert all(e.actor == administrator for e in entries)
+    latest = Pupil.objects.get().characteristics.first()
+    assert entries.last().object_pk == str(latest.pk)
+    assert entries.last().changes == {"fsm": ["True", "False"], "sen": ["K", "E"]}
