@@ -190,9 +190,9 @@ LEFT JOIN LATERAL (
 ) c ON true
 WHERE ps.school_id = %(school)s AND ps.academic_year = %(year)s AND ps.possible > 0
 """
-_PUPIL_COLUMNS = ["pupil_id", "upn", "surname", "forename", "sex", "as_of", "attended", "possible", "band",
-                  "recent_band", "projected_band", "year_group", "fsm", "sen", "eal", "ethnicity",
-                  "cin", "cp", "cla"]
+_PUPIL_COLUMNS = ["pupil_id", "upn", "surname", "forename", "sex", "as_of", "attended",
+                  "possible", "band", "recent_band", "projected_band", "year_group", "fsm", "sen",
+                  "eal", "ethnicity", "cin", "cp", "cla"]
 
 
 def _school_pupils(*, school_id: int, year: int, today: date) -> list[dict]:
@@ -470,7 +470,8 @@ def meeting_pack_live(*, meeting: TargetingSupportMeeting, today: date | None = 
         "severe": _limited(severe),
         "at_risk_severe": _limited(at_risk),
         "band_changes_since": since.isoformat(),
-        "band_changes": _limited(_band_changes(school_id=school.pk, pupils=by_id, year=year, since=since)),
+        "band_changes": _limited(_band_changes(school_id=school.pk, pupils=by_id, year=year,
+                                               since=since)),
         "last_actions": last_actions,
         "carried_actions": carried,
         "alerts": _open_alerts(school=school, year=year),
