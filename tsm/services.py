@@ -277,7 +277,7 @@ def meeting_hold(*, meeting: TargetingSupportMeeting, user) -> TargetingSupportM
     _require_link_officer(meeting, user, "hold this meeting")
     _require_status(meeting, {MeetingStatus.CONFIRMED}, "hold this meeting")
     actions_carry_forward(meeting=meeting)
-    meeting.snapshot = meeting_pack_live(meeting=meeting)
+    meeting.snapshot = meeting_pack_live(meeting=meeting, cached=False)
     meeting.status = MeetingStatus.HELD
     meeting.held_at = timezone.now()
     meeting.held_by = user
