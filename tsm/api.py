@@ -149,7 +149,8 @@ class MeetingViewSet(RefusalsAsResponses, mixins.ListModelMixin, mixins.Retrieve
                    description="The meeting pack: band counts and % for the school, its last "
                                "TSM, its phase and the city; cohorts; pupils to discuss; last "
                                "meeting's actions; open alerts. A held meeting returns the "
-                               "snapshot frozen when it was held.")
+                               "snapshot frozen when it was held. figures_key names the "
+                               "figures: the same key, the same pupil sections.")
     @action(detail=True, methods=["get"])
     def pack(self, request, pk=None):
         return Response(selectors.meeting_pack(meeting=self.get_object()))
