@@ -38,6 +38,11 @@ def meeting_ics(*, meeting: TargetingSupportMeeting, url: str = "") -> str:
         raise ValueError("The meeting has no date yet")
     domain = getattr(settings, "PORTAL_ICS_DOMAIN", "attendance-portal")
     cancelled = meeting.status == MeetingStatus.CANCELLED
+    description = f"{meeting.round.term} TSM. Theme: {meeting.round.theme}." + (
+        f" Pack and agenda: {url}" if url else "")
+    status = ("CANCELLED" if cancelled
+              else "CONFIRMED" if meeting.status in (MeetingStatus.CONFIRMED, MeetingStatus.HELD)
+              else "TENTATIVE")
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -51,8 +56,8 @@ def meeting_ics(*, meeting: TargetingSupportMeeting, url: str = "") -> str:
         f"DTSTART:{_utc(meeting.proposed_start)}",
         f"DTEND:{_utc(meeting.end)}",
         f"SUMMARY:{_escape(f'Targeting Support Meeting: {meeting.school.name}')}",
-        f"DESCRIPTION:{_escape(f'{meeting.round.term} TSM. Theme: {meeting.round.theme}.' + (f' Pack and agenda: {url}' if url else ''))}",
-        f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED' if meeting.status in (MeetingStatus.CONFIRMED, MeetingStatus.HELD) else 'TENTATIVE'}",
+        f"DESCRIPTION:{_escape(description)}",
+        f"STATUS:{status}",
     ]
     if meeting.location:
         lines.append(f"LOCATION:{_escape(meeting.location)}")

@@ -1,4 +1,5 @@
-"""Targeting Support Meetings: a termly round, one meeting per school, its agenda, notes and actions.
+"""Targeting Support Meetings: a termly round, one meeting per school, its agenda, notes and
+actions.
 
 Invariants live in the database (check and unique constraints); the rules about who may move a
 meeting from one state to the next live in ``tsm/services.py``.

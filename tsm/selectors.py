@@ -5,6 +5,7 @@ lead their own school's, managers and administrators all; nobody else any. Outsi
 a 404 (``meeting_get``), never a 403.
 """
 
+import json
 from collections import defaultdict
 from datetime import date, datetime
 
@@ -31,6 +32,7 @@ from tsm.models import (
 PACK_VERSION = 1
 PUPIL_LIST_LIMIT = 200  # per list; the pack says how many more there were
 COMPARATOR_CACHE_SECONDS = 3600
+PACK_CACHE_SECONDS = 26 * 3600  # the key changes every night anyway
 
 
 # --- scoping ---------------------------------------------------------------------------------
@@ -150,18 +152,15 @@ def _figures(by_band: dict[int, tuple[int, int, int]]) -> dict:
     }
 
 
-def _comparators(*, year: int, phase: str) -> tuple[dict, dict]:
+def _comparators(*, year: int, phase: str, run: int | None) -> tuple[dict, dict]:
     """The phase's and the city's figures: the same for every school's pack until the next
     classification run, so they are cached under that run's id (never when there is none)."""
-    from attendance.models import ReclassificationRun
-
     summaries = PupilSummary.objects.filter(academic_year=year)
 
     def compute():
         return (_band_figures(summaries.filter(school__phase=phase)),
                 _band_figures(summaries.filter(school__isnull=True)))
 
-    run = ReclassificationRun.objects.order_by("-pk").values_list("pk", flat=True).first()
     if run is None:
         return compute()
     return cache.get_or_set(f"tsm:comparators:{run}:{year}:{phase}", compute,
@@ -190,9 +189,9 @@ LEFT JOIN LATERAL (
 ) c ON true
 WHERE ps.school_id = %(school)s AND ps.academic_year = %(year)s AND ps.possible > 0
 """
-_PUPIL_COLUMNS = ["pupil_id", "upn", "surname", "forename", "sex", "as_of", "attended", "possible", "band",
-                  "recent_band", "projected_band", "year_group", "fsm", "sen", "eal", "ethnicity",
-                  "cin", "cp", "cla"]
+_PUPIL_COLUMNS = ["pupil_id", "upn", "surname", "forename", "sex", "as_of", "attended",
+                  "possible", "band", "recent_band", "projected_band", "year_group", "fsm", "sen",
+                  "eal", "ethnicity", "cin", "cp", "cla"]
 
 
 def _school_pupils(*, school_id: int, year: int, today: date) -> list[dict]:
@@ -416,15 +415,10 @@ def _action_entry(action: Action) -> dict:
     }
 
 
-def meeting_pack_live(*, meeting: TargetingSupportMeeting, today: date | None = None) -> dict:
-    """The pack from today's PupilSummary rows (never raw marks), as JSON-ready data."""
-    today = today or timezone.localdate()
-    school = meeting.school
-    term = meeting.round.term
-    year = term.academic_year.start_year
+def _pupil_sections(*, school: School, year: int, today: date, since: date) -> dict:
+    """The parts of the pack read from the nightly figures (PupilSummary, BandHistory and the
+    characteristics): the school's bands, the pupils to discuss, band changes, cohorts."""
     rows = _school_pupils(school_id=school.pk, year=year, today=today)
-    as_of = max((row["as_of"] for row in rows), default=None)
-    phase_figures, city_figures = _comparators(year=year, phase=school.phase)
     by_id = {row["pupil_id"]: row for row in rows}
     by_band: dict[int, list] = defaultdict(lambda: [0, 0, 0])
     for row in rows:
@@ -432,7 +426,78 @@ def meeting_pack_live(*, meeting: TargetingSupportMeeting, today: date | None = 
         figures[0] += 1
         figures[1] += row["attended"]
         figures[2] += row["possible"]
-    school_figures = _figures({b: tuple(v) for b, v in by_band.items()})
+    ordered = sorted(rows, key=lambda r: (r["surname"].lower(), r["forename"].lower()))
+    severe = [_pupil_entry(r) for r in ordered if r["band"] == Band.SEVERE_ABSENCE]
+    at_risk = [_pupil_entry(r) for r in ordered if r["band"] == Band.AT_RISK_OF_SA]
+    as_of = max((row["as_of"] for row in rows), default=None)
+    return {
+        "school": _figures({b: tuple(v) for b, v in by_band.items()}),
+        "as_of": as_of and as_of.isoformat(),
+        "cohorts": _cohorts(rows),
+        "severe": _limited(severe),
+        "at_risk_severe": _limited(at_risk),
+        "band_changes_since": since.isoformat(),
+        "band_changes": _limited(_band_changes(school_id=school.pk, pupils=by_id, year=year,
+                                               since=since)),
+    }
+
+
+def _latest_runs(*, school: School) -> tuple[int | None, int | None]:
+    """The latest classification run and the latest applied import for the school, in one
+    round trip."""
+    from attendance.models import ImportRun
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT (SELECT max(id) FROM attendance_reclassificationrun),
+                   (SELECT max(id) FROM attendance_importrun
+                    WHERE status = %(applied)s
+                      AND (school_id = %(school)s OR school_urns @> %(urns)s::jsonb))
+            """,
+            {"applied": ImportRun.Status.APPLIED, "school": school.pk,
+             "urns": json.dumps([school.urn])},
+        )
+        return cursor.fetchone()
+
+
+def pack_cache_key(*, meeting: TargetingSupportMeeting, run: int | None, imported: int | None,
+                   today: date, since: date) -> str | None:
+    """What the pupil sections of a live pack depend on, as a cache key.
+
+    Their inputs change only when a classification runs (nightly, or for the school after an
+    import: a new ``ReclassificationRun``) or an import for the school completes (characteristics
+    from a CTF), so the key holds the latest of each (``_latest_runs``), plus the day
+    (characteristics are read "as of today") and the band-change baseline. None (no caching)
+    before any classification. A roster import (no ImportRun) shows from the next nightly run.
+    """
+    if run is None:
+        return None
+    return (f"tsm:pack:v{PACK_VERSION}:{meeting.pk}:run{run}:import{imported or 0}:"
+            f"{today.isoformat()}:{since.isoformat()}")
+
+
+def meeting_pack_live(*, meeting: TargetingSupportMeeting, today: date | None = None,
+                      cached: bool = True) -> dict:
+    """The pack from today's PupilSummary rows (never raw marks), as JSON-ready data."""
+    return _meeting_pack_live(meeting=meeting, today=today, cached=cached)[0]
+
+
+def _meeting_pack_live(*, meeting: TargetingSupportMeeting, today: date | None = None,
+                       cached: bool = True) -> tuple[dict, str | None]:
+    """The pack from today's PupilSummary rows (never raw marks), as JSON-ready data.
+
+    The pupil sections are cached under ``pack_cache_key`` (rebuilt after each classification
+    run or completed import for the school); the last TSM, the actions, the alerts and the
+    interventions are read on every call, as they change during the day. ``cached=False``
+    (holding the meeting) reads everything afresh.
+    """
+    today = today or timezone.localdate()
+    school = meeting.school
+    term = meeting.round.term
+    year = term.academic_year.start_year
+    run, imported = _latest_runs(school=school)
+    phase_figures, city_figures = _comparators(year=year, phase=school.phase, run=run)
 
     last = previous_meeting(meeting=meeting)
     last_figures = None
@@ -445,9 +510,12 @@ def meeting_pack_live(*, meeting: TargetingSupportMeeting, today: date | None = 
     since = max(timezone.localtime(last.held_at).date(), term.academic_year.start_date) \
         if last is not None else term.academic_year.start_date
 
-    ordered = sorted(rows, key=lambda r: (r["surname"].lower(), r["forename"].lower()))
-    severe = [_pupil_entry(r) for r in ordered if r["band"] == Band.SEVERE_ABSENCE]
-    at_risk = [_pupil_entry(r) for r in ordered if r["band"] == Band.AT_RISK_OF_SA]
+    def compute():
+        return _pupil_sections(school=school, year=year, today=today, since=since)
+
+    key = pack_cache_key(meeting=meeting, run=run, imported=imported, today=today,
+                         since=since) if cached else None
+    sections = cache.get_or_set(key, compute, timeout=PACK_CACHE_SECONDS) if key else compute()
 
     last_actions = []
     if last is not None:
@@ -457,36 +525,41 @@ def meeting_pack_live(*, meeting: TargetingSupportMeeting, today: date | None = 
 
     return {
         "version": PACK_VERSION,
-        "school": school_figures,
+        "school": sections["school"],
         "school_name": school.name, "urn": school.urn,
         "phase": school.phase, "phase_label": dict(Phase.choices).get(school.phase, school.phase),
         "term": str(term), "theme": meeting.round.theme,
-        "academic_year": str(term.academic_year), "as_of": as_of and as_of.isoformat(),
+        "academic_year": str(term.academic_year), "as_of": sections["as_of"],
         "prepared_on": today.isoformat(),
         "last_tsm": last_figures,
         "phase_figures": phase_figures,
         "city": city_figures,
-        "cohorts": _cohorts(rows),
-        "severe": _limited(severe),
-        "at_risk_severe": _limited(at_risk),
-        "band_changes_since": since.isoformat(),
-        "band_changes": _limited(_band_changes(school_id=school.pk, pupils=by_id, year=year, since=since)),
+        "cohorts": sections["cohorts"],
+        "severe": sections["severe"],
+        "at_risk_severe": sections["at_risk_severe"],
+        "band_changes_since": sections["band_changes_since"],
+        "band_changes": sections["band_changes"],
         "last_actions": last_actions,
         "carried_actions": carried,
         "alerts": _open_alerts(school=school, year=year),
         "interventions": _open_interventions(school=school, year=year),
-    }
+    }, key
 
 
 def meeting_pack(*, meeting: TargetingSupportMeeting) -> dict:
     """The pack for a meeting the caller already fetched through ``meeting_get``.
 
     A held meeting's pack is the snapshot frozen when it was held, never today's figures.
+    ``figures_key`` names the pupil sections (the same key, the same figures: pages cache their
+    rendering under it); None when they were not cached.
     """
     if meeting.status == MeetingStatus.HELD and meeting.snapshot:
         return {**meeting.snapshot, "live": False,
-                "frozen_at": timezone.localtime(meeting.held_at).isoformat()}
-    return {**meeting_pack_live(meeting=meeting), "live": True, "frozen_at": None}
+                "frozen_at": timezone.localtime(meeting.held_at).isoformat(),
+                "figures_key": f"tsm:frozen:v{PACK_VERSION}:{meeting.pk}:"
+                               f"{meeting.held_at.timestamp()}"}
+    pack, key = _meeting_pack_live(meeting=meeting)
+    return {**pack, "live": True, "frozen_at": None, "figures_key": key}
 
 
 # --- live recording --------------------------------------------------------------------------

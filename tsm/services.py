@@ -1,16 +1,18 @@
 """Changes to TSMs: opening a round, booking, holding, recording, carrying actions forward,
-reminders. Every refusal is an ApplicationError that says what is wrong and who can do it."""
+booking emails and reminders. Every refusal is an ApplicationError that says what is wrong and
+who can do it; a refusal because of who is acting is a ``NotPermitted`` (the API's 403)."""
 
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
-from django.db import transaction
+from django.core.mail import EmailMessage, get_connection, send_mass_mail
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from attendance_portal.errors import ApplicationError
 from schools.models import School, Term
+from tsm.ics import meeting_ics
 from tsm.models import (
     DEFAULT_AGENDA,
     Action,
@@ -23,6 +25,10 @@ from tsm.models import (
 )
 
 REMINDER_DAYS = 2
+
+
+class NotPermitted(ApplicationError):
+    """The user sees the meeting but their role does not allow this change (the API's 403)."""
 
 
 # --- who may ---------------------------------------------------------------------------------
@@ -42,14 +48,14 @@ def _officer_name(meeting: TargetingSupportMeeting) -> str:
 
 def _require_link_officer(meeting, user, doing: str) -> None:
     if not _is_link_officer(meeting, user):
-        raise ApplicationError(
+        raise NotPermitted(
             f"Only {meeting.school.name}'s link officer ({_officer_name(meeting)}) can {doing}."
         )
 
 
 def _require_school_lead(meeting, user, doing: str) -> None:
     if not _is_school_lead(meeting, user):
-        raise ApplicationError(
+        raise NotPermitted(
             f"Only an attendance lead at {meeting.school.name} can {doing}."
         )
 
@@ -57,7 +63,7 @@ def _require_school_lead(meeting, user, doing: str) -> None:
 def _require_party(meeting, user, doing: str) -> None:
     """The link officer or one of the school's attendance leads."""
     if not (_is_link_officer(meeting, user) or _is_school_lead(meeting, user)):
-        raise ApplicationError(
+        raise NotPermitted(
             f"Only {meeting.school.name}'s link officer or its attendance leads can {doing}."
         )
 
@@ -101,7 +107,7 @@ def tsm_round_open(*, term: Term, theme: str, user, agenda_items: list[str] | No
     officer.
     """
     if not (user.is_manager or user.is_superuser):
-        raise ApplicationError("Only a manager can open a round of Targeting Support Meetings.")
+        raise NotPermitted("Only a manager can open a round of Targeting Support Meetings.")
     theme = theme.strip()
     if not theme:
         raise ApplicationError("Enter the term's theme, so schools know what to prepare.")
@@ -184,6 +190,7 @@ def meeting_propose(*, meeting: TargetingSupportMeeting, start: datetime, user,
     meeting.link_officer = user
     _set_proposal(meeting, start=start, user=user, location=location,
                   duration_minutes=duration_minutes)
+    _queue_booking_emails(meeting, BookingEmail.PROPOSED)
     return meeting
 
 
@@ -194,11 +201,17 @@ def meeting_propose_another(*, meeting: TargetingSupportMeeting, start: datetime
     """The school lead cannot make the officer's date and offers another; the officer confirms."""
     meeting = _lock(meeting)
     _require_school_lead(meeting, user, "propose another date")
+    if meeting.status in (MeetingStatus.TO_BOOK, MeetingStatus.CANCELLED):
+        raise ApplicationError(
+            f"{meeting.school.name}'s link officer ({_officer_name(meeting)}) proposes the date "
+            "first: you can then confirm it or propose another."
+        )
     _require_status(meeting, {MeetingStatus.PROPOSED, MeetingStatus.CONFIRMED},
                     "propose another date")
     _set_proposal(meeting, start=start, user=user,
                   location=meeting.location if location is None else location,
                   duration_minutes=duration_minutes)
+    _queue_booking_emails(meeting, BookingEmail.PROPOSED)
     return meeting
 
 
@@ -222,6 +235,7 @@ def meeting_confirm(*, meeting: TargetingSupportMeeting, user) -> TargetingSuppo
     meeting.confirmed_at = timezone.now()
     meeting.full_clean()
     meeting.save()
+    _queue_booking_emails(meeting, BookingEmail.CONFIRMED)
     return meeting
 
 
@@ -231,7 +245,7 @@ def meeting_cancel(*, meeting: TargetingSupportMeeting, user, reason: str
     """The link officer or a manager cancels a meeting not yet held, saying why."""
     meeting = _lock(meeting)
     if not (_is_link_officer(meeting, user) or user.is_manager or user.is_superuser):
-        raise ApplicationError(
+        raise NotPermitted(
             f"Only {meeting.school.name}'s link officer ({_officer_name(meeting)}) or a manager "
             "can cancel this meeting. A school lead can propose another date instead."
         )
@@ -246,6 +260,8 @@ def meeting_cancel(*, meeting: TargetingSupportMeeting, user, reason: str
     meeting.cancelled_at = timezone.now()
     meeting.full_clean()
     meeting.save()
+    if meeting.proposed_start is not None:
+        _queue_booking_emails(meeting, BookingEmail.CANCELLED)
     return meeting
 
 
@@ -261,7 +277,7 @@ def meeting_hold(*, meeting: TargetingSupportMeeting, user) -> TargetingSupportM
     _require_link_officer(meeting, user, "hold this meeting")
     _require_status(meeting, {MeetingStatus.CONFIRMED}, "hold this meeting")
     actions_carry_forward(meeting=meeting)
-    meeting.snapshot = meeting_pack_live(meeting=meeting)
+    meeting.snapshot = meeting_pack_live(meeting=meeting, cached=False)
     meeting.status = MeetingStatus.HELD
     meeting.held_at = timezone.now()
     meeting.held_by = user
@@ -358,7 +374,7 @@ def _require_action_editor(action: Action, user) -> None:
     meeting = action.meeting
     if not (_is_link_officer(meeting, user) or _is_school_lead(meeting, user)
             or action.owner_id == user.pk):
-        raise ApplicationError(
+        raise NotPermitted(
             "Only the action's owner, the link officer or the school's attendance leads can "
             "change this action."
         )
@@ -436,11 +452,125 @@ def actions_carry_forward(*, meeting: TargetingSupportMeeting) -> int:
     return copies
 
 
-# --- reminders -------------------------------------------------------------------------------
+# --- emails ----------------------------------------------------------------------------------
 
 def _meeting_url(meeting) -> str:
     base = getattr(settings, "PORTAL_BASE_URL", "").rstrip("/")
     return f"{base}{reverse('tsm:detail', args=[meeting.pk])}"
+
+
+class BookingEmail(models.TextChoices):
+    PROPOSED = "proposed", "A date is proposed"
+    CONFIRMED = "confirmed", "The date is confirmed"
+    CANCELLED = "cancelled", "The meeting is cancelled"
+
+
+def _queue_booking_emails(meeting: TargetingSupportMeeting, event: str) -> None:
+    """Send the booking emails once the change is committed (a refused or rolled-back change
+    sends nothing). ``robust``: if the queue is down the booking still stands."""
+    from tsm.tasks import send_booking_emails
+
+    meeting_id, sequence = meeting.pk, meeting.sequence
+    transaction.on_commit(lambda: send_booking_emails.delay(meeting_id, str(event), sequence),
+                          robust=True)
+
+
+def _school_leads(meeting) -> list:
+    from accounts.models import User
+
+    return list(User.objects.filter(is_active=True, is_school_lead=True,
+                                    school_id=meeting.school_id).exclude(email="")
+                .order_by("full_name", "pk"))
+
+
+def _when(meeting) -> str:
+    start = timezone.localtime(meeting.proposed_start)
+    end = timezone.localtime(meeting.end)
+    return (f"{start:%A %-d %B %Y}, {start:%H:%M} to {end:%H:%M}"
+            + (f", {meeting.location}" if meeting.location else ""))
+
+
+def _booking_message(meeting, event: str, person, url: str) -> EmailMessage:
+    """One booking email. It names the school, the date and who acted, never a pupil."""
+    school, term = meeting.school.name, meeting.round.term
+    start = timezone.localtime(meeting.proposed_start)
+    hello = f"Hello {person.full_name or person.email},\n\n"
+    details = (f"{_when(meeting)}\n\nTheme for the term: {meeting.round.theme}\n\n")
+    if event == BookingEmail.PROPOSED:
+        by = meeting.proposed_by
+        by_school = _proposed_by_school(meeting)
+        subject = (f"Targeting Support Meeting proposed: {school}, "
+                   f"{start:%A %-d %B at %H:%M}")
+        body = (hello + f"{by.full_name or by.email} ("
+                + (f"attendance lead at {school}" if by_school else "link officer")
+                + f") has proposed a date for the {term} Targeting Support Meeting for "
+                f"{school}:\n\n" + details
+                + ("Confirm it, or propose another date, in the portal: " if not by_school
+                   else "Confirm it, or propose a new date, in the portal: ") + f"{url}\n")
+        return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [person.email])
+    if event == BookingEmail.CONFIRMED:
+        by = meeting.confirmed_by
+        subject = (f"Targeting Support Meeting confirmed: {school}, "
+                   f"{start:%A %-d %B at %H:%M}")
+        body = (hello + f"The {term} Targeting Support Meeting for {school} is confirmed "
+                f"(by {by.full_name or by.email}):\n\n" + details
+                + "The calendar invitation is attached. The meeting pack and agenda: "
+                f"{url}\n")
+    else:
+        by = meeting.cancelled_by
+        subject = f"Targeting Support Meeting cancelled: {school}, {start:%A %-d %B at %H:%M}"
+        body = (hello + f"The {term} Targeting Support Meeting for {school} on "
+                f"{_when(meeting)} has been cancelled by {by.full_name or by.email}. "
+                f"The reason and the next steps are on the meeting's page: {url}\n")
+    message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [person.email])
+    message.attach(f"tsm-{meeting.school.urn}.ics", meeting_ics(meeting=meeting, url=url),
+                   "text/calendar")
+    return message
+
+
+def _proposed_by_school(meeting) -> bool:
+    """The date was proposed by one of the school's leads (so the link officer confirms)."""
+    by = meeting.proposed_by
+    return bool(by and by.pk != meeting.school.link_officer_id and by.is_school_lead
+                and by.school_id == meeting.school_id)
+
+
+def meeting_booking_emails_send(*, meeting_id: int, event: str, sequence: int) -> int:
+    """Email the booking change to whoever acts next.
+
+    A proposal goes to the other side (the school's attendance leads for the link officer's
+    date, the link officer for a date the school proposed), with the date and a link; a
+    confirmation and a cancellation go to both sides with the .ics attached. Nothing is sent
+    if the meeting has moved on since (another date, another state): the later change has its
+    own email. Returns how many emails were sent.
+    """
+    meeting = (
+        TargetingSupportMeeting.objects.filter(pk=meeting_id)
+        .select_related("school", "school__link_officer", "link_officer", "round__term",
+                        "proposed_by", "confirmed_by", "cancelled_by")
+        .first()
+    )
+    wanted_status = {BookingEmail.PROPOSED: MeetingStatus.PROPOSED,
+                     BookingEmail.CONFIRMED: MeetingStatus.CONFIRMED,
+                     BookingEmail.CANCELLED: MeetingStatus.CANCELLED}[event]
+    if (meeting is None or meeting.sequence != sequence or meeting.status != wanted_status
+            or meeting.proposed_start is None):
+        return 0
+    officer = meeting.school.link_officer or meeting.link_officer
+    officers = [officer] if officer and officer.is_active and officer.email else []
+    if event == BookingEmail.PROPOSED:
+        people = officers if _proposed_by_school(meeting) else _school_leads(meeting)
+    else:
+        people = officers + [lead for lead in _school_leads(meeting)
+                             if lead.pk not in {o.pk for o in officers}]
+    url = _meeting_url(meeting)
+    messages = [_booking_message(meeting, event, person, url) for person in people]
+    if messages:
+        get_connection(fail_silently=False).send_messages(messages)
+    return len(messages)
+
+
+# --- reminders -------------------------------------------------------------------------------
 
 
 def meeting_reminders_send(*, now: datetime | None = None) -> int:

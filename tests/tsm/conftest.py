@@ -74,3 +74,13 @@ def confirmed(proposed, school_lead):
 @pytest.fixture
 def held(confirmed, la_officer):
     return services.meeting_hold(meeting=confirmed, user=la_officer)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The pack is cached per classification run: every test starts with nothing cached."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

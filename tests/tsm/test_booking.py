@@ -102,7 +102,8 @@ def test_it_refuses_another_date_from_anyone_but_the_school(request, proposed, p
 
 
 def test_it_refuses_another_date_before_any_date_was_proposed(meeting, school_lead):
-    with pytest.raises(ApplicationError, match="not booked yet"):
+    with pytest.raises(ApplicationError, match=r"link officer \(Olivia Officer\) proposes the "
+                                                 "date first"):
         services.meeting_propose_another(meeting=meeting, start=soon(), user=school_lead)
 
 

@@ -256,7 +256,7 @@ def test_it_creates_and_updates_actions_through_the_api(client, world, la_office
                         content_type="application/json").status_code == 404
     client.force_login(manager)
     refused = client.post("/api/tsm/actions/", body, content_type="application/json")
-    assert refused.status_code == 400 and "can record actions" in refused.json()["detail"]
+    assert refused.status_code == 403 and "can record actions" in refused.json()["detail"]
     client.force_login(school_lead)
     done = client.patch(f"/api/tsm/actions/{created.json()['id']}/", {"status": "done"},
                         content_type="application/json")

@@ -74,3 +74,16 @@ def my_open_actions(user):
     from tsm.selectors import actions_for_owner
 
     return list(actions_for_owner(user)[:20])
+
+
+@register.filter
+def short_date(value):
+    """'2026-11-05' -> '5 Nov 2026', as |iso_date|date:"j M Y" would, without Django's
+    localised formatter: the pack's alerts table has hundreds of rows."""
+    if not value:
+        return ""
+    try:
+        day = date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return value
+    return f"{day.day} {day:%b %Y}"
