@@ -13,6 +13,7 @@ How the figures are computed:
 - projected band at the end of term: the year-to-date counts plus the sessions left in the
   term, attended at the recent rate: band of (attended·rp + left·ra) / ((possible + left)·rp),
   with rp/ra the recent possible/attended; no recent sessions, no projection beyond today's band.
+- weekly: the same counts per pupil, school and week (Monday) into WeeklyAttendance, for trends.
 - city-wide (school empty): all of a pupil's schools together; band history and the
   social-worker alerts follow the city-wide band, because the LA record follows the child.
 """
@@ -85,17 +86,25 @@ def _build_scope(cursor, params: dict, school_ids: list[int] | None) -> None:
 
 def _build_summaries(cursor, params: dict, school_ids: list[int] | None) -> None:
     scope = _scope_sql(school_ids)
+    # One pass over the marks, per week and code: the weekly figures and the year's per-code
+    # counts both come from this much smaller table.
     cursor.execute(f"""
-        CREATE TEMP TABLE _code_counts ON COMMIT DROP AS
-        SELECT m.pupil_id, m.school_id, x.code,
+        CREATE TEMP TABLE _week_codes ON COMMIT DROP AS
+        SELECT m.pupil_id, m.school_id, date_trunc('week', m.date)::date AS week_start, x.code,
                count(*) AS n,
                count(*) FILTER (WHERE m.date >= %(recent_start)s) AS n_recent,
                min(m.date) AS first_marked, max(m.date) AS last_marked
         FROM attendance_sessionmark m
         CROSS JOIN LATERAL (VALUES (m.am), (m.pm)) AS x(code)
         WHERE m.date BETWEEN %(year_start)s AND %(as_of)s AND x.code IS NOT NULL AND {scope}
-        GROUP BY m.pupil_id, m.school_id, x.code
+        GROUP BY m.pupil_id, m.school_id, week_start, x.code
     """, params)
+    cursor.execute("""
+        CREATE TEMP TABLE _code_counts ON COMMIT DROP AS
+        SELECT pupil_id, school_id, code, sum(n) AS n, sum(n_recent) AS n_recent,
+               min(first_marked) AS first_marked, max(last_marked) AS last_marked
+        FROM _week_codes GROUP BY pupil_id, school_id, code
+    """)
     cursor.execute("ANALYZE _code_counts")
     counts = """
         coalesce(sum(cc.n) FILTER (WHERE c.counts_as_possible), 0) AS possible,
@@ -191,6 +200,47 @@ def _write_summaries(cursor, params: dict, school_ids: list[int] | None) -> int:
                           AND coalesce(s.school_id, 0) = coalesce(p.school_id, 0))
     """, params)
     return written + cursor.rowcount
+
+
+def _write_weeks(cursor, params: dict, school_ids: list[int] | None) -> None:
+    """attendance_weeklyattendance for the pupils in scope: upsert what changed, drop weeks
+    whose marks went (or lie after ``as_of``); a rerun writes nothing."""
+    cursor.execute("""
+        CREATE TEMP TABLE _weeks ON COMMIT DROP AS
+        SELECT w.pupil_id, w.school_id, w.week_start,
+               coalesce(sum(w.n) FILTER (WHERE c.counts_as_possible), 0) AS possible,
+               coalesce(sum(w.n) FILTER (WHERE c.counts_as_attended), 0) AS attended,
+               coalesce(sum(w.n) FILTER (WHERE c.category = 'authorised'), 0) AS authorised,
+               coalesce(sum(w.n) FILTER (WHERE c.category = 'unauthorised'), 0) AS unauthorised
+        FROM _week_codes w LEFT JOIN attendance_attendancecode c ON c.code = w.code
+        GROUP BY w.pupil_id, w.school_id, w.week_start
+    """)
+    cursor.execute("CREATE INDEX ON _weeks (pupil_id, school_id, week_start)")
+    cursor.execute("ANALYZE _weeks")
+    cursor.execute("""
+        INSERT INTO attendance_weeklyattendance
+            (pupil_id, school_id, academic_year, week_start, possible, attended, authorised,
+             unauthorised)
+        SELECT pupil_id, school_id, %(year)s, week_start, possible, attended, authorised,
+               unauthorised
+        FROM _weeks
+        ON CONFLICT (pupil_id, school_id, academic_year, week_start) DO UPDATE
+            SET possible = EXCLUDED.possible,
+                attended = EXCLUDED.attended, authorised = EXCLUDED.authorised,
+                unauthorised = EXCLUDED.unauthorised
+            WHERE (attendance_weeklyattendance.possible, attendance_weeklyattendance.attended,
+                   attendance_weeklyattendance.authorised,
+                   attendance_weeklyattendance.unauthorised)
+                  IS DISTINCT FROM (EXCLUDED.possible, EXCLUDED.attended, EXCLUDED.authorised,
+                                    EXCLUDED.unauthorised)
+    """, params)
+    scope = "TRUE" if school_ids is None else "w.pupil_id IN (SELECT pupil_id FROM _scope)"
+    cursor.execute(f"""
+        DELETE FROM attendance_weeklyattendance w
+        WHERE w.academic_year = %(year)s AND {scope}
+          AND NOT EXISTS (SELECT 1 FROM _weeks n WHERE n.pupil_id = w.pupil_id
+                          AND n.school_id = w.school_id AND n.week_start = w.week_start)
+    """, params)
 
 
 def _record_band_changes(cursor, params: dict) -> None:
@@ -359,13 +409,14 @@ def pupils_reclassify(*, as_of: date, school_ids: list[int] | None = None,
         if not cursor.fetchone()[0]:
             raise ReclassificationBusy("Another reclassification is running; try again later.")
         # ON COMMIT DROP is not enough when called inside an outer transaction (after an import).
-        cursor.execute("DROP TABLE IF EXISTS _scope, _code_counts, _per_school, _city_codes, "
-                       "_summaries, _changes")
+        cursor.execute("DROP TABLE IF EXISTS _scope, _week_codes, _code_counts, _per_school, "
+                       "_city_codes, _summaries, _weeks, _changes")
         _build_scope(cursor, params, school_ids)
         _build_summaries(cursor, params, school_ids)
         cursor.execute("SELECT count(*) FROM _summaries WHERE school_id IS NULL")
         pupils = cursor.fetchone()[0]
         _write_summaries(cursor, params, school_ids)
+        _write_weeks(cursor, params, school_ids)
         _record_band_changes(cursor, params)
         cursor.execute("SELECT count(*) FROM _changes")
         changed = cursor.fetchone()[0]

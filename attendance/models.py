@@ -214,4 +214,9 @@ class SummaryRecord(models.Model):
 
 
 # Summaries, bands and band history (the nightly job): see attendance/classification.py.
-from attendance.summary_models import BandHistory, PupilSummary, ReclassificationRun  # noqa: E402,F401
+from attendance.summary_models import (  # noqa: E402,F401
+    BandHistory,
+    PupilSummary,
+    ReclassificationRun,
+    WeeklyAttendance,
+)

@@ -68,6 +68,41 @@ class PupilSummary(models.Model):
         return None if tenths is None else tenths / 10
 
 
+class WeeklyAttendance(models.Model):
+    """A pupil's sessions at one school in one week (Monday start), from marks only. A week
+    that straddles 1 September has a row in each academic year.
+
+    Written by the nightly job with the summaries; the week-by-week trends and sparklines read
+    it, so no page groups raw marks by week. Summary rows (totals-only schools) have no weeks."""
+
+    pupil = models.ForeignKey("pupils.Pupil", on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    academic_year = models.PositiveSmallIntegerField()
+    week_start = models.DateField(help_text="The Monday of the week")
+    possible = models.PositiveIntegerField()
+    attended = models.PositiveIntegerField()
+    authorised = models.PositiveIntegerField()
+    unauthorised = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pupil", "school", "academic_year", "week_start"],
+                                    name="weekly_one_row_per_pupil_school_week"),
+            models.CheckConstraint(condition=Q(attended__lte=F("possible")),
+                                   name="weekly_attended_within_possible"),
+            models.CheckConstraint(condition=Q(week_start__week_day=2),
+                                   name="weekly_starts_on_monday"),
+        ]
+        indexes = [models.Index(fields=["academic_year", "week_start"],
+                                name="weekly_year_week"),
+                   models.Index(fields=["school", "academic_year", "week_start"],
+                                name="weekly_school_year_week")]
+
+    def __str__(self):
+        return f"{self.pupil_id} {self.school_id} {self.week_start}: " \
+            f"{self.attended}/{self.possible}"
+
+
 class BandHistory(models.Model):
     """One row per pupil per change of their city-wide band (from/to, when, the figures)."""
 

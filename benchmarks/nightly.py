@@ -76,9 +76,10 @@ def main():
     seconds = time.perf_counter() - started
     cold_started = time.perf_counter()
     with transaction.atomic():
-        from attendance.models import BandHistory, PupilSummary
+        from attendance.models import BandHistory, PupilSummary, WeeklyAttendance
 
         PupilSummary.objects.all().delete()
+        WeeklyAttendance.objects.all().delete()
         BandHistory.objects.all().delete()
     cold_delete = time.perf_counter() - cold_started
     started = time.perf_counter()

@@ -12,7 +12,13 @@ from attendance.classification import (
     ReclassificationBusy,
     pupils_reclassify,
 )
-from attendance.models import BandHistory, PupilSummary, SessionMark, SummaryRecord
+from attendance.models import (
+    BandHistory,
+    PupilSummary,
+    SessionMark,
+    SummaryRecord,
+    WeeklyAttendance,
+)
 from schools.calendar import recent_window_start, remaining_sessions_in_term, school_days
 from tests.factories import (
     AllocationFactory,
@@ -257,3 +263,43 @@ def test_it_does_not_alert_below_the_penalty_threshold(school, pupil, la_officer
     last = write_marks(pupil, school, ["/"] * 10 + ["G", "O"] * 4 + ["U"] + ["/"] * 3)
     pupils_reclassify(as_of=last)
     assert not Alert.objects.filter(rule=Rule.PENALTY_THRESHOLD).exists()
+
+
+def test_it_writes_each_pupils_weeks_from_the_marks(school, other_school, pupil):
+    # 3 Sep 2025 is a Wednesday: week one has three school days (6 sessions), week two five.
+    last = write_marks(pupil, school, ["/"] * 5 + ["I"] + ["/"] * 6 + ["O"] * 2 + ["X", "/"])
+    write_marks(pupil, other_school, ["/", "N"])
+    pupils_reclassify(as_of=last)
+    weeks = {(w.school_id, w.week_start): (w.possible, w.attended, w.authorised, w.unauthorised)
+             for w in WeeklyAttendance.objects.filter(pupil=pupil)}
+    assert weeks == {
+        (school.id, date(2025, 9, 1)): (6, 5, 1, 0),
+        (school.id, date(2025, 9, 8)): (9, 7, 0, 2),  # X is not a possible session
+        (other_school.id, date(2025, 9, 1)): (2, 1, 0, 1),
+    }
+    assert {w.academic_year for w in WeeklyAttendance.objects.all()} == {2025}
+
+
+def test_it_rewrites_weeks_only_where_marks_changed(school, pupil):
+    last = write_marks(pupil, school, ["/"] * 20)
+    pupils_reclassify(as_of=last)
+    before = {w.id: w for w in WeeklyAttendance.objects.all()}
+    pupils_reclassify(as_of=last)
+    assert {w.id: w for w in WeeklyAttendance.objects.all()} == before
+    SessionMark.objects.filter(pupil=pupil, date=date(2025, 9, 3)).update(am="O")
+    SessionMark.objects.filter(pupil=pupil, date__gte=date(2025, 9, 8)).delete()
+    pupils_reclassify(as_of=last)
+    weeks = list(WeeklyAttendance.objects.values_list("week_start", "possible", "attended"))
+    assert weeks == [(date(2025, 9, 1), 6, 5)]
+
+
+def test_it_leaves_other_schools_weeks_alone_in_a_school_run(school, other_school, pupil):
+    other_pupil = PupilFactory()
+    write_marks(pupil, school, ["/"] * 6)
+    last = write_marks(other_pupil, other_school, ["/"] * 6)
+    pupils_reclassify(as_of=last)
+    SessionMark.objects.filter(pupil=other_pupil).update(am="O")
+    pupils_reclassify(as_of=last, school_ids=[school.id])
+    assert WeeklyAttendance.objects.get(pupil=other_pupil).attended == 6  # not its school's run
+    pupils_reclassify(as_of=last, school_ids=[other_school.id])
+    assert WeeklyAttendance.objects.get(pupil=other_pupil).attended == 3
