@@ -126,10 +126,11 @@ def sparkline_of(weeks: list[Week]) -> Sparkline | None:
         return None
     low, high = min(rates), max(rates)
     span = max(float(high - low), SPARK_MIN_SPAN)
-    bottom = float(high) - span if float(high) - span < float(low) else float(low)
+    bottom = float(high) - span
     step = (SPARK_WIDTH - 4) / (len(rates) - 1)
+    inner = SPARK_HEIGHT - 4
     points = " ".join(
-        f"{2 + i * step:.1f},{SPARK_HEIGHT - 2 - (float(r) - bottom) / span * (SPARK_HEIGHT - 4):.1f}"
+        f"{2 + i * step:.1f},{SPARK_HEIGHT - 2 - (float(r) - bottom) / span * inner:.1f}"
         for i, r in enumerate(rates))
     return Sparkline(points=points, low=low, high=high, first=rates[0], last=rates[-1],
                      weeks=len(rates))
