@@ -51,12 +51,12 @@ def measure_figure(title: str, cells, *, measure: str, y_title: str = "%") -> di
 
 
 def weekly_figure(weeks) -> dict:
-    """Attendance per week (school report): a line, with the weeks as dates."""
+    """Attendance per week (school report): a line, each week labelled by its Monday."""
     figure = go.Figure(layout=_layout("Attendance week by week", y_title="Attendance %"))
     figure.add_trace(go.Scatter(
-        x=[w.week_start.isoformat() for w in weeks],
+        x=[f"{w.week_start.day} {w.week_start:%b}" for w in weeks],
         y=[float(r) if (r := w.attendance_rate) is not None else None for w in weeks],
         name="This school", mode="lines+markers", line={"color": BLUE}))
     figure.update_layout(showlegend=False, yaxis={"rangemode": "normal"},
-                         xaxis={"title": {"text": "Week beginning"}})
+                         xaxis={"title": {"text": "Week beginning"}, "type": "category"})
     return _json(figure)

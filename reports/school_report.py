@@ -142,13 +142,18 @@ def _weekly(*, academic_year: int, filters: dict, school_ids: list[int]) -> dict
     if not school_ids:
         return {}
     params = {"year": academic_year, "schools": school_ids}
-    condition = filter_condition(filters, params)
-    sql = _base_sql("school_set") + f"""
+    characteristic = {"characteristic": filters["characteristic"]} if filters.get(
+        "characteristic") else {}
+    pupils = ""
+    if characteristic:  # phase and locality are the school's own: school_ids already hold them
+        condition = filter_condition(characteristic, params)
+        pupils = f"""JOIN (SELECT pupil_id, summary_school FROM base {condition}) b
+        ON b.pupil_id = w.pupil_id AND b.summary_school = w.school_id"""
+    sql = (_base_sql("school_set") if characteristic else "") + f"""
     SELECT w.school_id, w.week_start, sum(w.possible), sum(w.attended), sum(w.authorised),
            sum(w.unauthorised)
       FROM attendance_weeklyattendance w
-      JOIN (SELECT pupil_id, summary_school FROM base {condition}) b
-        ON b.pupil_id = w.pupil_id AND b.summary_school = w.school_id
+      {pupils}
      WHERE w.academic_year = %(year)s AND w.school_id = ANY(%(schools)s)
      GROUP BY w.school_id, w.week_start
      ORDER BY w.school_id, w.week_start"""
