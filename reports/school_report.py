@@ -30,7 +30,7 @@ from schools.models import School
 from schools.selectors import school_get, school_list
 
 TREND_WEEKS = 4  # the trend compares the last 4 weeks with marks against the 4 before them
-SPARK_WIDTH, SPARK_HEIGHT, SPARK_MIN_SPAN = 120, 28, 5.0
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_MIN_SPAN = 100, 28, 5.0
 
 
 def schools_allowed(user) -> bool:
@@ -72,18 +72,18 @@ class Trend:
 
     @property
     def direction(self) -> str:
-        return "up" if self.change > 0 else "down" if self.change < 0 else "same"
+        return "up" if self.change > 0 else "down" if self.change < 0 else "steady"
 
     @property
     def words(self) -> str:
-        if self.direction == "same":
+        if self.direction == "steady":
             return "no change"
         points = abs(self.change)
         return f"{self.direction} {points} point{'' if points == 1 else 's'}"
 
     @property
     def arrow(self) -> str:
-        return {"up": "↑", "down": "↓", "same": "→"}[self.direction]
+        return {"up": "↑", "down": "↓", "steady": "→"}[self.direction]
 
 
 def trend_of(weeks: list[Week], *, window: int = TREND_WEEKS) -> Trend | None:
@@ -181,17 +181,25 @@ class SchoolRow:
         return self.school.pk
 
     def sort_value(self, name: str):
-        cell = self.cell
-        values = {
-            "name": self.school.name.lower(), "phase": self.school.get_phase_display(),
-            "locality": self.school.locality.name if self.school.locality_id else None,
-            "pupils": cell.pupils, "attendance": cell.attendance_rate,
-            "absence": cell.absence_rate, "authorised": cell.authorised_rate,
-            "unauthorised": cell.unauthorised_rate, "pa": cell.pa_rate, "sa": cell.sa_rate,
-            "trend": self.trend.change if self.trend else None, "pk": self.school.pk,
-            **{f"band_{n}": cell.bands[n - 1] for n in range(1, 6)},
-        }
-        return values[name]
+        if name.startswith("band_"):
+            return self.cell.bands[int(name[5:]) - 1]
+        return _SORT_VALUES[name](self)
+
+
+_SORT_VALUES = {
+    "name": lambda r: r.school.name.lower(),
+    "phase": lambda r: r.school.get_phase_display(),
+    "locality": lambda r: r.school.locality.name if r.school.locality_id else None,
+    "pupils": lambda r: r.cell.pupils,
+    "attendance": lambda r: r.cell.attendance_rate,
+    "absence": lambda r: r.cell.absence_rate,
+    "authorised": lambda r: r.cell.authorised_rate,
+    "unauthorised": lambda r: r.cell.unauthorised_rate,
+    "pa": lambda r: r.cell.pa_rate,
+    "sa": lambda r: r.cell.sa_rate,
+    "trend": lambda r: r.trend.change if r.trend else None,
+    "pk": lambda r: r.school.pk,
+}
 
 
 class SortableRows:
@@ -208,13 +216,12 @@ class SortableRows:
 
     def order_by(self, *fields: str) -> "SortableRows":
         rows = list(self.rows)
-        for name in reversed(fields):
+        for name in reversed(fields):  # stable sorts: the last field first
             descending = name.startswith("-")
-            key = name.lstrip("-")
-            present = [r for r in rows if r.sort_value(key) is not None]
-            missing = [r for r in rows if r.sort_value(key) is None]
-            present.sort(key=lambda r, k=key: r.sort_value(k), reverse=descending)
-            rows = present + missing
+            values = [(row.sort_value(name.lstrip("-")), row) for row in rows]
+            present = [pair for pair in values if pair[0] is not None]
+            present.sort(key=lambda pair: pair[0], reverse=descending)
+            rows = [row for _, row in present] + [row for value, row in values if value is None]
         return SortableRows(rows)
 
     def __len__(self):
