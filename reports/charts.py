@@ -48,3 +48,15 @@ def measure_figure(title: str, cells, *, measure: str, y_title: str = "%") -> di
         figure.add_trace(go.Scatter(x=x, y=national, name="National", mode="markers",
                                     marker={"color": BLACK, "symbol": "diamond", "size": 12}))
     return _json(figure)
+
+
+def weekly_figure(weeks) -> dict:
+    """Attendance per week (school report): a line, each week labelled by its Monday."""
+    figure = go.Figure(layout=_layout("Attendance week by week", y_title="Attendance %"))
+    figure.add_trace(go.Scatter(
+        x=[f"{w.week_start.day} {w.week_start:%b}" for w in weeks],
+        y=[float(r) if (r := w.attendance_rate) is not None else None for w in weeks],
+        name="This school", mode="lines+markers", line={"color": BLUE}))
+    figure.update_layout(showlegend=False, yaxis={"rangemode": "normal"},
+                         xaxis={"title": {"text": "Week beginning"}, "type": "category"})
+    return _json(figure)

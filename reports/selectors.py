@@ -54,9 +54,22 @@ YEAR_ORDER = ["N1", "N2", "R"] + [str(n) for n in range(1, 15)]
 
 _FLAG = "CASE WHEN ch.pupil_id IS NULL THEN 'unknown' WHEN ch.{0} THEN 'yes' ELSE 'no' END"
 
-_BASE = f"""
+SCOPES = {
+    "city": "s.school_id IS NULL",
+    "schools": "s.school_id IS NOT NULL",
+    "school": "s.school_id = %(school)s",
+    "school_set": "s.school_id = ANY(%(schools)s)",
+}
+
+
+def _base_sql(scope: str = "city") -> str:
+    """The per-pupil CTE. ``city``: one city-wide row per pupil, with the phase and locality of
+    their current school. ``schools`` / ``school``: a pupil's row at each school (or at the school
+    ``%(school)s``), with that school's phase and locality: per-school figures."""
+    return f"""
 WITH base AS MATERIALIZED (
-  SELECT s.pupil_id, s.possible, s.attended, s.authorised, s.unauthorised, s.band,
+  SELECT s.pupil_id, s.school_id AS summary_school, s.possible, s.attended, s.authorised,
+         s.unauthorised, s.band,
          p.sex,
          COALESCE(ch.year_group, 'unknown') AS year_group,
          {_FLAG.format('fsm')} AS fsm,
@@ -86,14 +99,17 @@ WITH base AS MATERIALIZED (
        LIMIT 1) ch ON true
     LEFT JOIN LATERAL (
       SELECT e.school_id FROM pupils_enrolment e
-       WHERE e.pupil_id = s.pupil_id
+       WHERE e.pupil_id = s.pupil_id AND s.school_id IS NULL
        ORDER BY (e.start_date <= s.as_of AND (e.end_date IS NULL OR e.end_date >= s.as_of)) DESC,
                 (e.registration = 'S'), e.start_date DESC
        LIMIT 1) en ON true
-    LEFT JOIN schools_school sc ON sc.id = en.school_id
-   WHERE s.school_id IS NULL AND s.academic_year = %(year)s AND s.possible > 0
+    LEFT JOIN schools_school sc ON sc.id = COALESCE(s.school_id, en.school_id)
+   WHERE {SCOPES[scope]} AND s.academic_year = %(year)s AND s.possible > 0
 )
 """
+
+
+_BASE = _base_sql()
 
 _AGGREGATES = """
   count(*) AS pupils, sum(possible) AS possible, sum(attended) AS attended,
@@ -198,18 +214,9 @@ def _sort_key(breakdown: str, key: str):
     return (1, 0, "")
 
 
-def city_dashboard(*, user, academic_year: int, filters: dict | None = None) -> dict:
-    """The city's figures for one academic year: a headline ``Cell`` and, per breakdown, a list
-    of ``Cell`` rows, each with national / statistical-neighbour benchmarks where published.
-
-    ``filters`` may hold ``phase`` (a Phase value), ``locality`` (a Locality id) and
-    ``characteristic`` (a key of ``CHARACTERISTICS``); unknown values are ignored by the form,
-    and are rejected here. Http404 for users who may not see the city (social workers).
-    """
-    if not dashboard_allowed(user):
-        raise Http404("No dashboard for this user")
-    filters = filters or {}
-    where, params = [], {"year": academic_year}
+def filter_condition(filters: dict, params: dict) -> str:
+    """``WHERE …`` on the base CTE's columns for the dashboard filters (adds to ``params``)."""
+    where = []
     if filters.get("phase"):
         if filters["phase"] not in Phase.values:
             raise ValueError(f"Unknown phase {filters['phase']!r}")
@@ -220,20 +227,47 @@ def city_dashboard(*, user, academic_year: int, filters: dict | None = None) -> 
         params["locality"] = str(int(filters["locality"]))
     if filters.get("characteristic"):
         where.append(CHARACTERISTICS[filters["characteristic"]][1])
-    condition = f"WHERE {' AND '.join(where)}" if where else ""
+    return f"WHERE {' AND '.join(where)}" if where else ""
+
+
+def city_dashboard(*, user, academic_year: int, filters: dict | None = None, school=None,
+                   breakdowns=None) -> dict:
+    """The city's figures for one academic year: a headline ``Cell`` and, per breakdown, a list
+    of ``Cell`` rows, each with national / statistical-neighbour benchmarks where published.
+
+    ``filters`` may hold ``phase`` (a Phase value), ``locality`` (a Locality id) and
+    ``characteristic`` (a key of ``CHARACTERISTICS``); unknown values are ignored by the form,
+    and are rejected here. Http404 for users who may not see the city (social workers).
+
+    ``school``: the same figures for one school, from the pupils' summaries at that school (the
+    individual school report); Http404 unless the user may see that school.
+    ``breakdowns``: the breakdown keys to compute (default all; ``()`` for the headline only).
+    """
+    if not dashboard_allowed(user):
+        raise Http404("No dashboard for this user")
+    filters = filters or {}
+    params = {"year": academic_year}
+    if school is not None:
+        from schools.selectors import school_list
+
+        if not school_list(user=user).filter(pk=school.pk).exists():
+            raise Http404("No such school for this user")
+        params["school"] = school.pk
+    condition = filter_condition(filters, params)
+    keys = list(BREAKDOWNS) if breakdowns is None else [b for b in BREAKDOWNS if b in breakdowns]
 
     parts = [f"SELECT 'all' AS breakdown, 'all' AS key, {_AGGREGATES} FROM base {condition}"]
-    for breakdown in BREAKDOWNS:
+    for breakdown in keys:
         parts.append(f"SELECT '{breakdown}', {breakdown}::text, {_AGGREGATES} FROM base "
                      f"{condition} GROUP BY {breakdown}")
-    sql = _BASE + "\nUNION ALL\n".join(parts)
+    sql = _base_sql("city" if school is None else "school") + "\nUNION ALL\n".join(parts)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         columns = [c.name for c in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
     labels, benchmarks = _labels(), _benchmarks()
-    headline, groups = None, {b: [] for b in BREAKDOWNS}
+    headline, groups = None, {b: [] for b in keys}
     for row in rows:
         breakdown, key = row["breakdown"], row["key"]
         if breakdown == "all":
@@ -258,8 +292,9 @@ def city_dashboard(*, user, academic_year: int, filters: dict | None = None) -> 
     return {
         "academic_year": academic_year,
         "filters": filters,
+        "school": school,
         "headline": headline,
-        "breakdowns": [{"key": b, "title": BREAKDOWNS[b], "cells": groups[b]} for b in BREAKDOWNS],
+        "breakdowns": [{"key": b, "title": BREAKDOWNS[b], "cells": groups[b]} for b in keys],
     }
 
 

@@ -1,9 +1,18 @@
 from django.urls import path
 
-from reports import views
+from reports import school_views, views
 
 app_name = "reports"
 urlpatterns = [
     path("city/", views.city_dashboard_view, name="city"),
     path("city/export.csv", views.city_dashboard_csv, name="city_csv"),
+    path("schools/", school_views.schools_view, name="schools"),
+    path("schools/export.csv", school_views.schools_export, {"kind": "csv"}, name="schools_csv"),
+    path("schools/export.xlsx", school_views.schools_export, {"kind": "xlsx"},
+         name="schools_xlsx"),
+    path("schools/<str:urn>/", school_views.school_view, name="school"),
+    path("schools/<str:urn>/export.csv", school_views.school_export, {"kind": "csv"},
+         name="school_csv"),
+    path("schools/<str:urn>/export.xlsx", school_views.school_export, {"kind": "xlsx"},
+         name="school_xlsx"),
 ]
