@@ -54,11 +54,15 @@ YEAR_ORDER = ["N1", "N2", "R"] + [str(n) for n in range(1, 15)]
 
 _FLAG = "CASE WHEN ch.pupil_id IS NULL THEN 'unknown' WHEN ch.{0} THEN 'yes' ELSE 'no' END"
 
-_BASE = f"""
-WITH base AS MATERIALIZED (
+def _base_cte(name: str = "base", *, year: str = "year", restrict: str = "") -> str:
+    """The per-pupil CTE ``name`` for the academic year in parameter ``year``; ``restrict`` is
+    an extra SQL condition on the summary ``s`` (a caseload, the pupils of another CTE)."""
+    return f"""
+{name} AS MATERIALIZED (
   SELECT s.pupil_id, s.possible, s.attended, s.authorised, s.unauthorised, s.band,
          p.sex,
          COALESCE(ch.year_group, 'unknown') AS year_group,
+         COALESCE(ch.effective_date <= s.as_of, false) AS dated_snapshot,
          {_FLAG.format('fsm')} AS fsm,
          {_FLAG.format('eal')} AS eal,
          {_FLAG.format('cin')} AS cin,
@@ -76,7 +80,8 @@ WITH base AS MATERIALIZED (
               WHEN ch.ethnicity LIKE 'B%%' THEN 'black'
               ELSE 'other' END AS ethnicity,
          COALESCE(sc.phase, 'unknown') AS phase,
-         COALESCE(sc.locality_id::text, 'unknown') AS locality
+         COALESCE(sc.locality_id::text, 'unknown') AS locality,
+         COALESCE(sc.id::text, 'unknown') AS school
     FROM attendance_pupilsummary s
     JOIN pupils_pupil p ON p.id = s.pupil_id
     LEFT JOIN LATERAL (
@@ -91,18 +96,28 @@ WITH base AS MATERIALIZED (
                 (e.registration = 'S'), e.start_date DESC
        LIMIT 1) en ON true
     LEFT JOIN schools_school sc ON sc.id = en.school_id
-   WHERE s.school_id IS NULL AND s.academic_year = %(year)s AND s.possible > 0
+   WHERE s.school_id IS NULL AND s.academic_year = %({year})s AND s.possible > 0
+         {f"AND ({restrict})" if restrict else ""}
 )
 """
 
-_AGGREGATES = """
-  count(*) AS pupils, sum(possible) AS possible, sum(attended) AS attended,
-  sum(authorised) AS authorised, sum(unauthorised) AS unauthorised,
-  count(*) FILTER (WHERE band >= 3) AS pa, count(*) FILTER (WHERE band = 5) AS sa,
-  count(*) FILTER (WHERE band = 1) AS band_1, count(*) FILTER (WHERE band = 2) AS band_2,
-  count(*) FILTER (WHERE band = 3) AS band_3, count(*) FILTER (WHERE band = 4) AS band_4,
-  count(*) FILTER (WHERE band = 5) AS band_5
+
+_BASE = "WITH " + _base_cte()  # the city dashboard's CTE (kept for callers of the old name)
+
+def aggregates_sql(prefix: str = "") -> str:
+    """The figures of a group of base rows (columns ``{prefix}possible`` … ``{prefix}band``)."""
+    p = prefix
+    return f"""
+  count(*) AS pupils, sum({p}possible) AS possible, sum({p}attended) AS attended,
+  sum({p}authorised) AS authorised, sum({p}unauthorised) AS unauthorised,
+  count(*) FILTER (WHERE {p}band >= 3) AS pa, count(*) FILTER (WHERE {p}band = 5) AS sa,
+  count(*) FILTER (WHERE {p}band = 1) AS band_1, count(*) FILTER (WHERE {p}band = 2) AS band_2,
+  count(*) FILTER (WHERE {p}band = 3) AS band_3, count(*) FILTER (WHERE {p}band = 4) AS band_4,
+  count(*) FILTER (WHERE {p}band = 5) AS band_5
 """
+
+
+_AGGREGATES = aggregates_sql()
 
 
 def dashboard_allowed(user) -> bool:
@@ -198,6 +213,65 @@ def _sort_key(breakdown: str, key: str):
     return (1, 0, "")
 
 
+def filter_conditions(filters: dict, params: dict) -> list[str]:
+    """SQL conditions on the base CTE for the URL filters (phase, locality, characteristic);
+    adds their parameters to ``params``. Unknown phases are rejected."""
+    where = []
+    if filters.get("phase"):
+        if filters["phase"] not in Phase.values:
+            raise ValueError(f"Unknown phase {filters['phase']!r}")
+        where.append("phase = %(phase)s")
+        params["phase"] = filters["phase"]
+    if filters.get("locality"):
+        where.append("locality = %(locality)s")
+        params["locality"] = str(int(filters["locality"]))
+    if filters.get("characteristic"):
+        where.append(CHARACTERISTICS[filters["characteristic"]][1])
+    return where
+
+
+def _where(conditions: list[str]) -> str:
+    return f"WHERE {' AND '.join(conditions)}" if conditions else ""
+
+
+def figure_rows(*, params: dict, totals: dict[str, list[str]], where: list[str],
+                breakdowns, restrict: str = "") -> list[dict]:
+    """One SQL statement over the base CTE: a row per entry of ``totals`` (breakdown ``all``,
+    key the entry's name, its own conditions) and, for the base rows matching ``where``, one
+    ``GROUP BY`` per breakdown column. A cohort is just more conditions."""
+    parts = [f"SELECT 'all' AS breakdown, '{key}' AS key, {_AGGREGATES} FROM base "
+             f"{_where(conditions)}" for key, conditions in totals.items()]
+    for breakdown in breakdowns:
+        parts.append(f"SELECT '{breakdown}', {breakdown}::text, {_AGGREGATES} FROM base "
+                     f"{_where(where)} GROUP BY {breakdown}")
+    sql = "WITH " + _base_cte(restrict=restrict) + "\nUNION ALL\n".join(parts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [c.name for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def make_cell(row: dict, *, label: str, benchmarks: dict) -> Cell:
+    """A ``Cell`` from a row of ``aggregates_sql`` columns (plus ``breakdown`` and ``key``)."""
+    return Cell(
+        breakdown=row["breakdown"], key=row["key"], label=label, pupils=row["pupils"],
+        possible=row["possible"] or 0, attended=row["attended"] or 0,
+        authorised=row["authorised"] or 0, unauthorised=row["unauthorised"] or 0,
+        pa=row["pa"], sa=row["sa"], bands=[row[f"band_{n}"] for n in range(1, 6)],
+        benchmarks=benchmarks,
+    )
+
+
+def group_label(labels: dict, breakdown: str, key: str) -> str:
+    if key == "unknown":
+        return "Not recorded"
+    return labels.get(breakdown, YES_NO).get(key, key)
+
+
+def sort_cells(breakdown: str, cells: list[Cell]) -> None:
+    cells.sort(key=lambda c: (*_sort_key(breakdown, c.key), c.label))
+
+
 def city_dashboard(*, user, academic_year: int, filters: dict | None = None) -> dict:
     """The city's figures for one academic year: a headline ``Cell`` and, per breakdown, a list
     of ``Cell`` rows, each with national / statistical-neighbour benchmarks where published.
@@ -209,52 +283,23 @@ def city_dashboard(*, user, academic_year: int, filters: dict | None = None) -> 
     if not dashboard_allowed(user):
         raise Http404("No dashboard for this user")
     filters = filters or {}
-    where, params = [], {"year": academic_year}
-    if filters.get("phase"):
-        if filters["phase"] not in Phase.values:
-            raise ValueError(f"Unknown phase {filters['phase']!r}")
-        where.append("phase = %(phase)s")
-        params["phase"] = filters["phase"]
-    if filters.get("locality"):
-        where.append("locality = %(locality)s")
-        params["locality"] = str(int(filters["locality"]))
-    if filters.get("characteristic"):
-        where.append(CHARACTERISTICS[filters["characteristic"]][1])
-    condition = f"WHERE {' AND '.join(where)}" if where else ""
-
-    parts = [f"SELECT 'all' AS breakdown, 'all' AS key, {_AGGREGATES} FROM base {condition}"]
-    for breakdown in BREAKDOWNS:
-        parts.append(f"SELECT '{breakdown}', {breakdown}::text, {_AGGREGATES} FROM base "
-                     f"{condition} GROUP BY {breakdown}")
-    sql = _BASE + "\nUNION ALL\n".join(parts)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        columns = [c.name for c in cursor.description]
-        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    params = {"year": academic_year}
+    where = filter_conditions(filters, params)
+    rows = figure_rows(params=params, totals={"all": where}, where=where, breakdowns=BREAKDOWNS)
 
     labels, benchmarks = _labels(), _benchmarks()
     headline, groups = None, {b: [] for b in BREAKDOWNS}
     for row in rows:
         breakdown, key = row["breakdown"], row["key"]
-        if breakdown == "all":
-            label = "All pupils"
-        elif key == "unknown":
-            label = "Not recorded"
-        else:
-            label = labels.get(breakdown, YES_NO).get(key, key)
-        cell = Cell(
-            breakdown=breakdown, key=key, label=label, pupils=row["pupils"],
-            possible=row["possible"] or 0, attended=row["attended"] or 0,
-            authorised=row["authorised"] or 0, unauthorised=row["unauthorised"] or 0,
-            pa=row["pa"], sa=row["sa"], bands=[row[f"band_{n}"] for n in range(1, 6)],
-            benchmarks=benchmarks.get("all" if breakdown == "all" else f"{breakdown}:{key}", {}),
-        )
+        label = "All pupils" if breakdown == "all" else group_label(labels, breakdown, key)
+        cell = make_cell(row, label=label, benchmarks=benchmarks.get(
+            "all" if breakdown == "all" else f"{breakdown}:{key}", {}))
         if breakdown == "all":
             headline = cell
         else:
             groups[breakdown].append(cell)
     for breakdown, cells in groups.items():
-        cells.sort(key=lambda c, b=breakdown: (*_sort_key(b, c.key), c.label))
+        sort_cells(breakdown, cells)
     return {
         "academic_year": academic_year,
         "filters": filters,
