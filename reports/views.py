@@ -110,9 +110,9 @@ def cohort_index_view(request):
 def cohort_dashboard_view(request, slug):
     from types import SimpleNamespace
 
+    from portal_ui.tables import sorted_paginated
     from pupils.services import pupil_view_record
     from pupils.views import PUPIL_SORTS
-    from portal_ui.tables import sorted_paginated
     from reports.cohorts import cohort_pupils, cohort_tables
 
     form, dashboard = _cohort_request(request, slug)

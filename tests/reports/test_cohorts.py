@@ -158,7 +158,7 @@ def test_an_unknown_cohort_is_a_404(cohort_city, manager, client):
     assert client.get(reverse("reports:cohort", args=["fsm"])).status_code == 404
 
 
-# --- pupils under 20%: the boundary on session counts --------------------------------------------
+# --- pupils under 20%: the boundary on session counts -----------------------------------------
 
 def _summary(pupil, *, attended, possible, year=2025):
     from attendance.bands import band_for
@@ -184,7 +184,7 @@ def test_under_20_takes_19_99_percent_and_leaves_20_00_percent(manager, school):
     assert list(cohort_pupils(user=manager, slug="under-20", academic_year=2025)) == [below]
 
 
-# --- Y6 -> Y7 transition ---------------------------------------------------------------------------
+# --- Y6 -> Y7 transition ------------------------------------------------------------------------
 
 def _year_2026():
     from pupils.demo import TERMS
@@ -356,7 +356,7 @@ def test_the_transition_page_lists_the_cohort_pupils(transition_city, manager, c
     assert 'data-testid="table-movement"' in html and 'data-testid="table-by_from"' in html
 
 
-# --- pages, suppression and CSV --------------------------------------------------------------------
+# --- pages, suppression and CSV -----------------------------------------------------------------
 
 def _csv(response) -> list[list[str]]:
     assert response.status_code == 200
