@@ -93,6 +93,7 @@ def _base_cte(name: str = "base", *, year: str = "year", restrict: str = "") -> 
       SELECT e.school_id FROM pupils_enrolment e
        WHERE e.pupil_id = s.pupil_id
        ORDER BY (e.start_date <= s.as_of AND (e.end_date IS NULL OR e.end_date >= s.as_of)) DESC,
+                (e.start_date <= s.as_of) DESC,  -- after the summer term: the school they left
                 (e.registration = 'S'), e.start_date DESC
        LIMIT 1) en ON true
     LEFT JOIN schools_school sc ON sc.id = en.school_id

@@ -260,7 +260,10 @@ def transition_city(db):
                                year_group=after_year)
         _weekday_marks(pupil, schools["secondary"], ["/"] * 40, date(2025, 9, 3))
         _weekday_marks(pupil, schools["secondary"], ["O"] * 40, date(2026, 9, 2))
-    pupils_reclassify(as_of=last_before, notify=False)
+    # Last year classified at its end (31 August, as seed_demo does): after the primary
+    # enrolments ended, before the secondary ones began.
+    assert last_before < date(2026, 7, 22)
+    pupils_reclassify(as_of=date(2026, 8, 31), notify=False)
     pupils_reclassify(as_of=last_after, notify=False)
     return schools, pupils
 
