@@ -296,11 +296,13 @@ SELECT b.school AS from_school, a.school AS to_school, b.band AS before_band,
         out.sort(key=lambda r: (r["key"] == "unknown", r["label"]))
         return out
 
-    label = "Your caseload" if scope == "caseload" else COHORTS["transition"].label
+    last, this = "Last year (Year 6)", "This year (Year 7)"
+    if scope == "caseload":
+        last, this = "Your caseload: last year (Year 6)", "Your caseload: this year (Year 7)"
     return {
-        "before": before.cell(breakdown="all", key="before", label=f"{label}: last year (Year 6)",
+        "before": before.cell(breakdown="all", key="before", label=last,
                               benchmarks=benchmarks.get("year_group:6", {})),
-        "after": after.cell(breakdown="all", key="after", label=f"{label}: this year (Year 7)",
+        "after": after.cell(breakdown="all", key="after", label=this,
                             benchmarks=benchmarks.get("year_group:7", {})),
         "by_from": school_rows(by_from, "from_school"),
         "by_to": school_rows(by_to, "to_school"),
@@ -443,7 +445,7 @@ def cohort_tables(dashboard: dict, *, suppress: bool) -> list[dict]:
             "key": breakdown["key"], "title": f"By {breakdown['title'].lower()}",
             "header": [breakdown["title"], *RATE_HEADER, *[f"Band {n}" for n in range(1, 6)]],
             "rows": [[c.label, *_rates(c, suppress),
-                      *[shown(n, c.pupils, suppress) for n in c.bands]]
+                      *[shown(_count(n, suppress), c.pupils, suppress) for n in c.bands]]
                      for c in breakdown["cells"]],
         })
     return tables

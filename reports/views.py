@@ -113,7 +113,7 @@ def cohort_dashboard_view(request, slug):
     from portal_ui.tables import sorted_paginated
     from pupils.services import pupil_view_record
     from pupils.views import PUPIL_SORTS
-    from reports.cohorts import cohort_pupils, cohort_tables
+    from reports.cohorts import cohort_pupils, cohort_tables, shown
 
     form, dashboard = _cohort_request(request, slug)
     suppress = dashboard["suppressed"]
@@ -134,7 +134,8 @@ def cohort_dashboard_view(request, slug):
         cells = [c for c in cells if not (suppress and 0 < c.pupils < 5)]
         for measure, title in (("absence", "Overall absence"), ("pa", "Persistent absence")):
             figures.append({"id": f"chart-{measure}", "title": f"{title} compared",
-                            "figure": charts.measure_figure(title, cells, measure=measure),
+                            "figure": charts.measure_figure(title, cells, measure=measure,
+                                                            name="Rate"),
                             "table": "headline"})
     pupils = cohort_pupils(user=request.user, slug=slug, academic_year=dashboard["academic_year"],
                            filters=dashboard["filters"])
@@ -148,7 +149,9 @@ def cohort_dashboard_view(request, slug):
         "form": form, "dashboard": dashboard, "cohort": dashboard["cohort"],
         "headline": headline, "tables": {t["key"]: t for t in tables}, "table_list": tables,
         "figures": figures, "page": page, "sort": sort, "query": query.urlencode(),
-        "suppress": suppress,
+        "suppress": suppress, "movement": {
+            key: shown(transition[key], transition[key], suppress)
+            for key in ("improved", "same", "worse")} if transition else None,
     })
 
 

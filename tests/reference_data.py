@@ -10,6 +10,7 @@ DATA_MIGRATIONS = [
     ("attendance.migrations.0004_nightly_schedule", "schedule", "django_celery_beat.PeriodicTask"),
     ("alerts.migrations.0002_digest_schedule", "schedule", "django_celery_beat.PeriodicTask"),
     ("tsm.migrations.0002_reminder_schedule", "schedule", "django_celery_beat.PeriodicTask"),
+    ("reports.migrations.0002_benchmark_figures_seed", "forwards", "reports.BenchmarkFigure"),
 ]
 
 
@@ -17,8 +18,10 @@ def reference_data_ensure() -> None:
     from django_celery_beat.models import PeriodicTask
 
     from attendance.models import AttendanceCode
+    from reports.models import BenchmarkFigure
 
-    if AttendanceCode.objects.exists() and PeriodicTask.objects.count() >= 3:
+    if (AttendanceCode.objects.exists() and PeriodicTask.objects.count() >= 3
+            and BenchmarkFigure.objects.exists()):
         return
     for module, function, _ in DATA_MIGRATIONS:
         getattr(importlib.import_module(module), function)(apps, None)

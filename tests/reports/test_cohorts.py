@@ -422,3 +422,25 @@ def test_it_neutralises_formulas_in_school_names(cohort_city, manager, client):
     rows = _csv(client.get(reverse("reports:cohort_csv", args=["cla"]),
                            {"academic_year": 2025, "table": "school"}))
     assert "'=HYPERLINK(\"http://x\")" in [r[0] for r in rows]
+
+
+def test_suppression_hides_small_band_counts_inside_a_large_group():
+    from reports.cohorts import cohort_tables
+    from reports.selectors import Cell
+
+    def cell(label, pupils, bands):
+        return Cell(breakdown="phase", key=label, label=label, pupils=pupils,
+                    possible=100 * pupils, attended=90 * pupils, authorised=5 * pupils,
+                    unauthorised=5 * pupils, pa=sum(bands[2:]), sa=bands[4], bands=bands)
+
+    cells = [cell("Primary", 10, [8, 2, 0, 0, 0]), cell("Special", 4, [2, 0, 0, 0, 2])]
+    dashboard = {"headline": cell("all", 14, [10, 2, 0, 0, 2]), "parts": [], "city": None,
+                 "transition": None,
+                 "breakdowns": [{"key": "phase", "title": "Phase", "cells": cells}]}
+    tables = {t["key"]: t for t in cohort_tables(dashboard, suppress=True)}
+    primary, special = tables["phase"]["rows"]
+    assert primary[1] == 10 and primary[-5:] == [8, "c", 0, 0, 0]
+    assert special[1:] == ["c"] * 12
+    assert [row[1] for row in tables["bands"]["rows"]] == [10, "c", 0, 0, "c"]
+    unsuppressed = {t["key"]: t for t in cohort_tables(dashboard, suppress=False)}
+    assert unsuppressed["phase"]["rows"][1][1:3] == [4, Decimal("90.0")]
