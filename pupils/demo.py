@@ -10,10 +10,10 @@
   with the year group this year, valid UPNs (check letter included), one enrolment each (a few AP
   pupils dual registered with a secondary school; this year's Year 7 at secondary schools, unless
   they moved into the city, also have last year's enrolment at a city primary, so the Y6→Y7
-  transition has a "before"), a characteristics snapshot on this year's autumn census day (and
-  for those Year 7 pupils one on last year's, in Year 6) at the seed's rates (FSM 27%, SEN
-  support 14%, EHCP ~4%, CIN 3%, CP 0.8%, CLA 1%, EAL 6%, ethnicity from the 000 seed's table,
-  sex 50/50);
+  transition has a "before"), a characteristics snapshot on this year's autumn census day and,
+  for pupils already in the city's schools last year, one on last year's (a year group lower),
+  at the seed's rates (FSM 27%, SEN support 14%, EHCP ~4%, CIN 3%,
+  CP 0.8%, CLA 1%, EAL 6%, ethnicity from the 000 seed's table, sex 50/50);
 - users: administrator, managers, 8 LA officers linked to schools by locality, one school lead
   per school, 10 social workers with every CIN/CP/CLA pupil allocated.
 
@@ -100,6 +100,7 @@ YEAR_GROUPS = {
     Phase.AP: {"7": 0.3, "8": 0.6, "9": 1.0, "10": 1.4, "11": 1.6},
 }
 YEAR_NUMBER = {"N1": -2, "N2": -1, "R": 0} | {str(n): n for n in range(1, 15)}
+YEAR_LABEL = {number: label for label, number in YEAR_NUMBER.items()}
 FIRST_YEAR = {Phase.NURSERY: -2, Phase.INFANT: 0, Phase.JUNIOR: 3, Phase.PRIMARY: 0,
               Phase.SECONDARY: 7, Phase.ALL_THROUGH: 0, Phase.AP: 7}
 
@@ -558,13 +559,14 @@ def demo_city_generate(*, pupils: int = DEFAULT_PUPILS, seed: int = DEFAULT_SEED
     snapshot = frame[["id", "year_group", "fsm", "sen", "eal", "ethnicity", "cin", "cp", "cla",
                       "young_carer", "postcode_area"]].rename(columns={"id": "pupil_id"})
     snapshot.insert(1, "effective_date", CENSUS_DAY)
-    # Last year's census for this year's Year 7 who were at a city primary: Year 6, the same
-    # characteristics. (Only them: a snapshot for every pupil doubles the slowest COPY; other
-    # pupils' only snapshot is this year's, as before.)
-    was_year_6 = frame["id"].isin(previous["pupil_id"]).to_numpy()
-    earlier = snapshot[was_year_6].copy()
+    # Last year's census for pupils already in the city's schools then: a year group lower, the
+    # same characteristics (so last year's marks and dashboards see last year's year groups).
+    in_city = ((frame["start_date"].to_numpy() < np.datetime64(f"{CURRENT_YEAR}-09-01"))
+               | frame["id"].isin(previous["pupil_id"]).to_numpy())
+    in_city &= frame["year_number"].to_numpy() > YEAR_NUMBER["N1"]
+    earlier = snapshot[in_city].copy()
     earlier["effective_date"] = PREVIOUS_CENSUS_DAY
-    earlier["year_group"] = "6"
+    earlier["year_group"] = (frame.loc[in_city, "year_number"] - 1).map(YEAR_LABEL).to_numpy()
     snapshot = pd.concat([earlier, snapshot], ignore_index=True)
     first_id = _next_id(Characteristics)
     snapshot.insert(0, "id", np.arange(first_id, first_id + len(snapshot)))

@@ -181,8 +181,17 @@ def test_this_years_year_7_were_last_years_year_6_at_a_city_primary(city):
                                             effective_date=demo.PREVIOUS_CENSUS_DAY)
     assert set(before.values_list("year_group", flat=True)) == {"6"}
     assert before.count() == left.count()
-    assert Characteristics.objects.filter(effective_date=demo.PREVIOUS_CENSUS_DAY).count() == (
-        left.count())
+    # Pupils already in the city last year have last year's snapshot, a year group lower.
+    year8 = Characteristics.objects.filter(effective_date=demo.CENSUS_DAY, year_group="8")
+    earlier = Characteristics.objects.filter(pupil__in=year8.values("pupil"),
+                                             effective_date=demo.PREVIOUS_CENSUS_DAY)
+    assert set(earlier.values_list("year_group", flat=True)) == {"7"}
+    # Nobody new to school this year (Reception at a primary) has a snapshot last year.
+    reception = Characteristics.objects.filter(
+        effective_date=demo.CENSUS_DAY, year_group="R",
+        pupil__enrolments__school__phase="primary").values("pupil")
+    assert not Characteristics.objects.filter(pupil__in=reception,
+                                              effective_date=demo.PREVIOUS_CENSUS_DAY).exists()
 
 
 @pytest.mark.django_db(transaction=False)
