@@ -44,6 +44,8 @@ def navigation(request):
         if user.sees_everything or user.is_la_officer or user.is_school_lead:
             items.append(("Meetings", reverse("tsm:list"), None))
             items.append(("Dashboards", reverse("reports:city"), "/reports/"))
+        elif user.is_social_worker:  # their caseload's cohort figures (reports.cohorts)
+            items.append(("Caseload figures", reverse("reports:cohorts"), "/reports/"))
         if can_import:
             items.append(("Imports", reverse("imports:list"), None))
         if user.is_manager or user.is_la_officer or user.is_school_lead or user.is_social_worker:

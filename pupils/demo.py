@@ -7,9 +7,12 @@
 - academic years 2024/25 and 2025/26 with Plymouth-like terms, half terms, and the bank holidays
   that fall in term as ``ClosureDay`` rows;
 - pupils spread by phase size, year groups consistent with the phase, dates of birth consistent
-  with the year group in 2025/26, valid UPNs (check letter included), one enrolment each (a few AP
-  pupils dual registered with a secondary school), and a characteristics snapshot on the
-  2025/26 autumn census day at the seed's rates (FSM 27%, SEN support 14%, EHCP ~4%, CIN 3%,
+  with the year group this year, valid UPNs (check letter included), one enrolment each (a few AP
+  pupils dual registered with a secondary school; this year's Year 7 at secondary schools, unless
+  they moved into the city, also have last year's enrolment at a city primary, so the Y6→Y7
+  transition has a "before"), a characteristics snapshot on this year's autumn census day and,
+  for pupils already in the city's schools last year, one on last year's (a year group lower),
+  at the seed's rates (FSM 27%, SEN support 14%, EHCP ~4%, CIN 3%,
   CP 0.8%, CLA 1%, EAL 6%, ethnicity from the 000 seed's table, sex 50/50);
 - users: administrator, managers, 8 LA officers linked to schools by locality, one school lead
   per school, 10 social workers with every CIN/CP/CLA pupil allocated.
@@ -40,7 +43,6 @@ DEMO_DOMAIN = "demo.test"
 DEFAULT_PUPILS = 40500
 DEFAULT_SEED = 2026
 DEFAULT_PASSWORD = "demo-password-2026"
-CENSUS_DAY = date(2025, 10, 2)  # autumn census 2025/26: effective date of the snapshot
 
 PHASE_MIX = [  # (phase, count, (smallest, largest) roll before scaling to --pupils)
     # Chosen so that at 40,500 pupils (scale ~0.95) secondaries hold ~1,000-1,300 and
@@ -98,6 +100,7 @@ YEAR_GROUPS = {
     Phase.AP: {"7": 0.3, "8": 0.6, "9": 1.0, "10": 1.4, "11": 1.6},
 }
 YEAR_NUMBER = {"N1": -2, "N2": -1, "R": 0} | {str(n): n for n in range(1, 15)}
+YEAR_LABEL = {number: label for label, number in YEAR_NUMBER.items()}
 FIRST_YEAR = {Phase.NURSERY: -2, Phase.INFANT: 0, Phase.JUNIOR: 3, Phase.PRIMARY: 0,
               Phase.SECONDARY: 7, Phase.ALL_THROUGH: 0, Phase.AP: 7}
 
@@ -163,6 +166,13 @@ BANK_HOLIDAYS = {  # England and Wales
 # before it. Capped at the last year whose term dates are written above.
 CURRENT_YEAR = min(AcademicYear.start_year_for(date.today()), max(TERMS))
 PREVIOUS_YEAR = CURRENT_YEAR - 1
+# Effective dates of the characteristics snapshots: this year's autumn census (or today, early in
+# the autumn term, so that pupil pages find this year's snapshot), and last year's census.
+CENSUS_DAY = min(date(CURRENT_YEAR, 10, 2), max(date.today(), date(CURRENT_YEAR, 9, 1)))
+PREVIOUS_CENSUS_DAY = date(PREVIOUS_YEAR, 10, 2)
+# Last year's leavers (Year 6 at a primary) left on the last day of the summer term.
+PREVIOUS_YEAR_END = (TERMS[PREVIOUS_YEAR][-1][2] if PREVIOUS_YEAR in TERMS
+                     else date(CURRENT_YEAR, 7, 22))
 
 
 @dataclass
@@ -171,6 +181,7 @@ class DemoCity:
     pupils: int = 0
     enrolments: int = 0
     dual_registered: int = 0
+    transition: int = 0  # this year's Year 7 with last year's enrolment at a city primary
     users: dict[str, int] = field(default_factory=dict)
     allocations: int = 0
     demo_logins: list[tuple[str, str, str]] = field(default_factory=list)  # role, email, note
@@ -418,10 +429,12 @@ def _pupil_plan(rng, schools: pd.DataFrame, total: int) -> pd.DataFrame:
     mid_year = rng.random(n) < 0.08
     start = np.where(mid_year, start + rng.integers(14, 280, size=n).astype("timedelta64[D]"),
                      start)
-    recent = np.datetime64("2025-01-06") + rng.integers(0, 300, size=n).astype("timedelta64[D]")
+    recent = np.datetime64(f"{CURRENT_YEAR}-01-06") + rng.integers(0, 300, size=n).astype(
+        "timedelta64[D]")
     start = np.where(ap, recent, start)
     census = np.datetime64(CENSUS_DAY)
     pupils["start_date"] = np.minimum(start, census)
+    pupils["moved_in"] = elsewhere
     return pupils
 
 
@@ -533,6 +546,9 @@ def demo_city_generate(*, pupils: int = DEFAULT_PUPILS, seed: int = DEFAULT_SEED
             "end_date": None, "registration": "M"})
         enrol = pd.concat([enrol, main], ignore_index=True)
         city.dual_registered = len(dual)
+    previous = _previous_primary(rng, plan, frame)
+    enrol = pd.concat([enrol, previous], ignore_index=True)
+    city.transition = len(previous)
     first_id = _next_id(Enrolment)
     enrol.insert(0, "id", np.arange(first_id, first_id + len(enrol)))
     enrol["start_date"] = pd.to_datetime(enrol["start_date"]).dt.date
@@ -542,15 +558,56 @@ def demo_city_generate(*, pupils: int = DEFAULT_PUPILS, seed: int = DEFAULT_SEED
 
     snapshot = frame[["id", "year_group", "fsm", "sen", "eal", "ethnicity", "cin", "cp", "cla",
                       "young_carer", "postcode_area"]].rename(columns={"id": "pupil_id"})
+    snapshot.insert(1, "effective_date", CENSUS_DAY)
+    # Last year's census for pupils already in the city's schools then: a year group lower, the
+    # same characteristics (so last year's marks and dashboards see last year's year groups).
+    in_city = ((frame["start_date"].to_numpy() < np.datetime64(f"{CURRENT_YEAR}-09-01"))
+               | frame["id"].isin(previous["pupil_id"]).to_numpy())
+    in_city &= frame["year_number"].to_numpy() > YEAR_NUMBER["N1"]
+    earlier = snapshot[in_city].copy()
+    earlier["effective_date"] = PREVIOUS_CENSUS_DAY
+    earlier["year_group"] = (frame.loc[in_city, "year_number"] - 1).map(YEAR_LABEL).to_numpy()
+    snapshot = pd.concat([earlier, snapshot], ignore_index=True)
     first_id = _next_id(Characteristics)
-    snapshot.insert(0, "id", np.arange(first_id, first_id + n))
-    snapshot.insert(2, "effective_date", CENSUS_DAY)
+    snapshot.insert(0, "id", np.arange(first_id, first_id + len(snapshot)))
     _copy(Characteristics._meta.db_table, snapshot)
     _sync_sequence(Characteristics)
 
     frame["date_of_birth"] = pd.to_datetime(frame["date_of_birth"]).dt.date
     _users(rng, city, plan, frame, password)
     return city
+
+
+def _previous_primary(rng, plan: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Last year's enrolment at a city primary (or junior) school, ended at the end of the summer
+    term, for this year's Year 7 at secondary schools who did not move in from outside the city:
+    the Y6→Y7 transition. 85% went to a primary in their secondary's locality."""
+    columns = ["pupil_id", "school_id", "start_date", "end_date", "registration"]
+    phase = plan["phase"].to_numpy()[frame["school_idx"].to_numpy()]
+    rows = np.flatnonzero((phase == "secondary") & (frame["year_group"].to_numpy() == "7")
+                          & ~frame["moved_in"].to_numpy(dtype=bool))
+    feeders = np.flatnonzero(plan["phase"].isin(["primary", "junior"]).to_numpy())
+    if not len(rows) or not len(feeders):
+        return pd.DataFrame(columns=columns)
+    feeder_locality = plan["locality"].to_numpy()[feeders]
+    own_locality = plan["locality"].to_numpy()[frame["school_idx"].to_numpy()[rows]]
+    chosen = feeders[rng.integers(len(feeders), size=len(rows))]
+    local = rng.random(len(rows)) < 0.85
+    draw = rng.random(len(rows))
+    for locality in np.unique(own_locality):  # eight localities, not one pass per pupil
+        nearby = feeders[feeder_locality == locality]
+        mask = local & (own_locality == locality)
+        if len(nearby) and mask.any():
+            chosen[mask] = nearby[(draw[mask] * len(nearby)).astype(int)]
+    junior = plan["phase"].to_numpy()[chosen] == "junior"
+    return pd.DataFrame({
+        "pupil_id": frame["id"].to_numpy()[rows],
+        "school_id": plan["id"].to_numpy()[chosen],
+        "start_date": np.where(junior, date(PREVIOUS_YEAR - 3, 9, 3),
+                               date(PREVIOUS_YEAR - 6, 9, 3)),
+        "end_date": PREVIOUS_YEAR_END,
+        "registration": "C",
+    })
 
 
 def _users(rng, city: DemoCity, plan: pd.DataFrame, pupils: pd.DataFrame, password: str) -> None:

@@ -36,14 +36,15 @@ def bands_figure(headline) -> dict:
     return _json(figure)
 
 
-def measure_figure(title: str, cells, *, measure: str, y_title: str = "%") -> dict:
+def measure_figure(title: str, cells, *, measure: str, y_title: str = "%",
+                   name: str = "City") -> dict:
     """Bars of the city's rate per group, with the national figure as a marker where published."""
     attribute = {"absence": "absence_rate", "pa": "pa_rate", "sa": "sa_rate"}[measure]
     x = [c.label for c in cells]
     city = [float(v) if (v := getattr(c, attribute)) is not None else None for c in cells]
     national = [float(v) if (v := c.benchmark(measure)) is not None else None for c in cells]
     figure = go.Figure(layout=_layout(title, y_title=y_title))
-    figure.add_trace(go.Bar(x=x, y=city, name="City", marker={"color": BLUE}))
+    figure.add_trace(go.Bar(x=x, y=city, name=name, marker={"color": BLUE}))
     if any(v is not None for v in national):
         figure.add_trace(go.Scatter(x=x, y=national, name="National", mode="markers",
                                     marker={"color": BLACK, "symbol": "diamond", "size": 12}))

@@ -29,3 +29,12 @@ class CityFilterForm(forms.Form):
         self.is_valid()  # invalid values are dropped: a bad link shows the whole city
         data = self.cleaned_data
         return {k: data[k] for k in ("phase", "locality", "characteristic") if data.get(k)}
+
+
+class CohortFilterForm(CityFilterForm):
+    """The cohort dashboards' filters: the city dashboard's, less the characteristic (the cohort
+    is the characteristic)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["characteristic"]

@@ -3,7 +3,7 @@
 
 Per-school figures come from the pupils' summaries *at that school* (``attendance_pupilsummary``
 rows with ``school`` set), through the same per-pupil CTE as the city dashboard
-(``reports.selectors._base_sql``). Weekly figures come from ``attendance_weeklyattendance`` (one
+(``reports.selectors.base_sql``). Weekly figures come from ``attendance_weeklyattendance`` (one
 row per pupil, school and week, written by the nightly job), summed per school and week.
 """
 
@@ -20,11 +20,12 @@ from reports.selectors import (
     CHARACTERISTICS,
     SUPPRESSION_THRESHOLD,
     Cell,
-    _base_sql,
     _benchmarks,
+    base_sql,
     city_dashboard,
-    filter_condition,
+    filter_conditions,
     percent,
+    where_clause,
 )
 from schools.models import School
 from schools.selectors import school_get, school_list
@@ -146,10 +147,10 @@ def _weekly(*, academic_year: int, filters: dict, school_ids: list[int]) -> dict
         "characteristic") else {}
     pupils = ""
     if characteristic:  # phase and locality are the school's own: school_ids already hold them
-        condition = filter_condition(characteristic, params)
+        condition = where_clause(filter_conditions(characteristic, params))
         pupils = f"""JOIN (SELECT pupil_id, summary_school FROM base {condition}) b
         ON b.pupil_id = w.pupil_id AND b.summary_school = w.school_id"""
-    sql = (_base_sql("school_set") if characteristic else "") + f"""
+    sql = (base_sql(scope="school_set") if characteristic else "") + f"""
     SELECT w.school_id, w.week_start, sum(w.possible), sum(w.attended), sum(w.authorised),
            sum(w.unauthorised)
       FROM attendance_weeklyattendance w
@@ -259,8 +260,8 @@ def schools_table(*, user, academic_year: int, filters: dict | None = None) -> S
     schools = list(schools)
     ids = [s.pk for s in schools]
     params = {"year": academic_year, "schools": ids}
-    condition = filter_condition(filters, params)
-    sql = (_base_sql("school_set")
+    condition = where_clause(filter_conditions(filters, params))
+    sql = (base_sql(scope="school_set")
            + f"SELECT summary_school, {_AGGREGATES} FROM base {condition} GROUP BY summary_school")
     cells = {}
     if ids:

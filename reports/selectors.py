@@ -62,16 +62,52 @@ SCOPES = {
 }
 
 
-def _base_sql(scope: str = "city") -> str:
-    """The per-pupil CTE. ``city``: one city-wide row per pupil, with the phase and locality of
-    their current school. ``schools`` / ``school``: a pupil's row at each school (or at the school
-    ``%(school)s``), with that school's phase and locality: per-school figures."""
+def summaries_sql(scope: str = "city", *, year: str = "year", restrict: str = "") -> str:
+    """The pupil summaries a dashboard counts, one row each: ``city``, a pupil's city-wide
+    figure; ``schools`` / ``school`` / ``school_set``, their figure at each school (at
+    ``%(school)s``, at any of ``%(schools)s``). ``year`` names the academic-year parameter;
+    ``restrict`` is an extra condition on the summary ``s`` (a caseload, another CTE's pupils)."""
     return f"""
-WITH base AS MATERIALIZED (
-  SELECT s.pupil_id, s.school_id AS summary_school, s.possible, s.attended, s.authorised,
+  SELECT s.pupil_id, s.school_id AS summary_school, s.as_of, s.possible, s.attended,
+         s.authorised, s.unauthorised, s.band
+    FROM attendance_pupilsummary s
+   WHERE {SCOPES[scope]} AND s.academic_year = %({year})s AND s.possible > 0
+         {f"AND ({restrict})" if restrict else ""}
+"""
+
+
+CITY_SUMMARIES = summaries_sql()
+
+
+def base_cte(name: str = "base", *, summaries: str | None = None, scope: str = "city",
+             year: str = "year", restrict: str = "") -> str:
+    """The CTE ``name`` (and its helpers, for a ``WITH``): one row per row of ``summaries``
+    (default ``summaries_sql(scope, year=…, restrict=…)``; columns pupil_id, summary_school,
+    as_of, possible, attended, authorised, unauthorised, band) with the pupil's characteristics
+    (latest snapshot on or before ``as_of``, else the earliest later one) and a school: the
+    summary's own, or for a city-wide row the enrolment open on ``as_of`` (main registration
+    first; after a leaving date the school left; else the latest). Set-based (DISTINCT ON over
+    joins), not a LATERAL lookup per pupil: 1.3 s instead of 5 s at 40,500 pupils."""
+    summaries = summaries or summaries_sql(scope, year=year, restrict=restrict)
+    return f"""
+{name}_summaries AS MATERIALIZED ({summaries}
+), {name}_characteristics AS (
+  SELECT DISTINCT ON (c.pupil_id) c.*
+    FROM pupils_characteristics c JOIN {name}_summaries s USING (pupil_id)
+   ORDER BY c.pupil_id, (c.effective_date <= s.as_of) DESC, c.effective_date DESC
+), {name}_enrolment AS (
+  SELECT DISTINCT ON (e.pupil_id) e.pupil_id, e.school_id
+    FROM pupils_enrolment e JOIN {name}_summaries s USING (pupil_id)
+   ORDER BY e.pupil_id,
+            (e.start_date <= s.as_of AND (e.end_date IS NULL OR e.end_date >= s.as_of)) DESC,
+            (e.start_date <= s.as_of) DESC,  -- after the summer term: the school they left
+            (e.registration = 'S'), e.start_date DESC
+), {name} AS MATERIALIZED (
+  SELECT s.pupil_id, s.summary_school, s.possible, s.attended, s.authorised,
          s.unauthorised, s.band,
          p.sex,
          COALESCE(ch.year_group, 'unknown') AS year_group,
+         COALESCE(ch.effective_date <= s.as_of, false) AS dated_snapshot,
          {_FLAG.format('fsm')} AS fsm,
          {_FLAG.format('eal')} AS eal,
          {_FLAG.format('cin')} AS cin,
@@ -89,36 +125,36 @@ WITH base AS MATERIALIZED (
               WHEN ch.ethnicity LIKE 'B%%' THEN 'black'
               ELSE 'other' END AS ethnicity,
          COALESCE(sc.phase, 'unknown') AS phase,
-         COALESCE(sc.locality_id::text, 'unknown') AS locality
-    FROM attendance_pupilsummary s
+         COALESCE(sc.locality_id::text, 'unknown') AS locality,
+         COALESCE(sc.id::text, 'unknown') AS school
+    FROM {name}_summaries s
     JOIN pupils_pupil p ON p.id = s.pupil_id
-    LEFT JOIN LATERAL (
-      SELECT c.* FROM pupils_characteristics c
-       WHERE c.pupil_id = s.pupil_id
-       ORDER BY (c.effective_date <= s.as_of) DESC, c.effective_date DESC
-       LIMIT 1) ch ON true
-    LEFT JOIN LATERAL (
-      SELECT e.school_id FROM pupils_enrolment e
-       WHERE e.pupil_id = s.pupil_id AND s.school_id IS NULL
-       ORDER BY (e.start_date <= s.as_of AND (e.end_date IS NULL OR e.end_date >= s.as_of)) DESC,
-                (e.registration = 'S'), e.start_date DESC
-       LIMIT 1) en ON true
-    LEFT JOIN schools_school sc ON sc.id = COALESCE(s.school_id, en.school_id)
-   WHERE {SCOPES[scope]} AND s.academic_year = %(year)s AND s.possible > 0
+    LEFT JOIN {name}_characteristics ch ON ch.pupil_id = s.pupil_id
+    LEFT JOIN {name}_enrolment en ON en.pupil_id = s.pupil_id
+    LEFT JOIN schools_school sc ON sc.id = COALESCE(s.summary_school, en.school_id)
 )
 """
 
 
-_BASE = _base_sql()
+def base_sql(summaries: str | None = None, *, scope: str = "city", restrict: str = "") -> str:
+    """``WITH`` and the CTE ``base`` (see ``base_cte``), ready for a SELECT over ``base``."""
+    return "WITH " + base_cte(summaries=summaries, scope=scope, restrict=restrict)
 
-_AGGREGATES = """
-  count(*) AS pupils, sum(possible) AS possible, sum(attended) AS attended,
-  sum(authorised) AS authorised, sum(unauthorised) AS unauthorised,
-  count(*) FILTER (WHERE band >= 3) AS pa, count(*) FILTER (WHERE band = 5) AS sa,
-  count(*) FILTER (WHERE band = 1) AS band_1, count(*) FILTER (WHERE band = 2) AS band_2,
-  count(*) FILTER (WHERE band = 3) AS band_3, count(*) FILTER (WHERE band = 4) AS band_4,
-  count(*) FILTER (WHERE band = 5) AS band_5
+
+def aggregates_sql(prefix: str = "") -> str:
+    """The figures of a group of base rows (columns ``{prefix}possible`` … ``{prefix}band``)."""
+    p = prefix
+    return f"""
+  count(*) AS pupils, sum({p}possible) AS possible, sum({p}attended) AS attended,
+  sum({p}authorised) AS authorised, sum({p}unauthorised) AS unauthorised,
+  count(*) FILTER (WHERE {p}band >= 3) AS pa, count(*) FILTER (WHERE {p}band = 5) AS sa,
+  count(*) FILTER (WHERE {p}band = 1) AS band_1, count(*) FILTER (WHERE {p}band = 2) AS band_2,
+  count(*) FILTER (WHERE {p}band = 3) AS band_3, count(*) FILTER (WHERE {p}band = 4) AS band_4,
+  count(*) FILTER (WHERE {p}band = 5) AS band_5
 """
+
+
+_AGGREGATES = aggregates_sql()
 
 
 def dashboard_allowed(user) -> bool:
@@ -214,8 +250,9 @@ def _sort_key(breakdown: str, key: str):
     return (1, 0, "")
 
 
-def filter_condition(filters: dict, params: dict) -> str:
-    """``WHERE …`` on the base CTE's columns for the dashboard filters (adds to ``params``)."""
+def filter_conditions(filters: dict, params: dict) -> list[str]:
+    """SQL conditions on the base CTE for the URL filters (phase, locality, characteristic);
+    adds their parameters to ``params``. Unknown phases are rejected."""
     where = []
     if filters.get("phase"):
         if filters["phase"] not in Phase.values:
@@ -227,7 +264,49 @@ def filter_condition(filters: dict, params: dict) -> str:
         params["locality"] = str(int(filters["locality"]))
     if filters.get("characteristic"):
         where.append(CHARACTERISTICS[filters["characteristic"]][1])
-    return f"WHERE {' AND '.join(where)}" if where else ""
+    return where
+
+
+def where_clause(conditions: list[str]) -> str:
+    return f"WHERE {' AND '.join(conditions)}" if conditions else ""
+
+
+def figure_rows(*, params: dict, totals: dict[str, list[str]], where: list[str],
+                breakdowns, restrict: str = "", scope: str = "city") -> list[dict]:
+    """One SQL statement over the base CTE: a row per entry of ``totals`` (breakdown ``all``,
+    key the entry's name, its own conditions) and, for the base rows matching ``where``, one
+    ``GROUP BY`` per breakdown column. A cohort is just more conditions."""
+    parts = [f"SELECT 'all' AS breakdown, '{key}' AS key, {_AGGREGATES} FROM base "
+             f"{where_clause(conditions)}" for key, conditions in totals.items()]
+    for breakdown in breakdowns:
+        parts.append(f"SELECT '{breakdown}', {breakdown}::text, {_AGGREGATES} FROM base "
+                     f"{where_clause(where)} GROUP BY {breakdown}")
+    sql = base_sql(scope=scope, restrict=restrict) + "\nUNION ALL\n".join(parts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [c.name for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def make_cell(row: dict, *, label: str, benchmarks: dict) -> Cell:
+    """A ``Cell`` from a row of ``aggregates_sql`` columns (plus ``breakdown`` and ``key``)."""
+    return Cell(
+        breakdown=row["breakdown"], key=row["key"], label=label, pupils=row["pupils"],
+        possible=row["possible"] or 0, attended=row["attended"] or 0,
+        authorised=row["authorised"] or 0, unauthorised=row["unauthorised"] or 0,
+        pa=row["pa"], sa=row["sa"], bands=[row[f"band_{n}"] for n in range(1, 6)],
+        benchmarks=benchmarks,
+    )
+
+
+def group_label(labels: dict, breakdown: str, key: str) -> str:
+    if key == "unknown":
+        return "Not recorded"
+    return labels.get(breakdown, YES_NO).get(key, key)
+
+
+def sort_cells(breakdown: str, cells: list[Cell]) -> None:
+    cells.sort(key=lambda c: (*_sort_key(breakdown, c.key), c.label))
 
 
 def city_dashboard(*, user, academic_year: int, filters: dict | None = None, school=None,
@@ -253,42 +332,24 @@ def city_dashboard(*, user, academic_year: int, filters: dict | None = None, sch
         if not school_list(user=user).filter(pk=school.pk).exists():
             raise Http404("No such school for this user")
         params["school"] = school.pk
-    condition = filter_condition(filters, params)
+    where = filter_conditions(filters, params)
     keys = list(BREAKDOWNS) if breakdowns is None else [b for b in BREAKDOWNS if b in breakdowns]
-
-    parts = [f"SELECT 'all' AS breakdown, 'all' AS key, {_AGGREGATES} FROM base {condition}"]
-    for breakdown in keys:
-        parts.append(f"SELECT '{breakdown}', {breakdown}::text, {_AGGREGATES} FROM base "
-                     f"{condition} GROUP BY {breakdown}")
-    sql = _base_sql("city" if school is None else "school") + "\nUNION ALL\n".join(parts)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        columns = [c.name for c in cursor.description]
-        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    rows = figure_rows(params=params, totals={"all": where}, where=where, breakdowns=keys,
+                       scope="city" if school is None else "school")
 
     labels, benchmarks = _labels(), _benchmarks()
     headline, groups = None, {b: [] for b in keys}
     for row in rows:
         breakdown, key = row["breakdown"], row["key"]
-        if breakdown == "all":
-            label = "All pupils"
-        elif key == "unknown":
-            label = "Not recorded"
-        else:
-            label = labels.get(breakdown, YES_NO).get(key, key)
-        cell = Cell(
-            breakdown=breakdown, key=key, label=label, pupils=row["pupils"],
-            possible=row["possible"] or 0, attended=row["attended"] or 0,
-            authorised=row["authorised"] or 0, unauthorised=row["unauthorised"] or 0,
-            pa=row["pa"], sa=row["sa"], bands=[row[f"band_{n}"] for n in range(1, 6)],
-            benchmarks=benchmarks.get("all" if breakdown == "all" else f"{breakdown}:{key}", {}),
-        )
+        label = "All pupils" if breakdown == "all" else group_label(labels, breakdown, key)
+        cell = make_cell(row, label=label, benchmarks=benchmarks.get(
+            "all" if breakdown == "all" else f"{breakdown}:{key}", {}))
         if breakdown == "all":
             headline = cell
         else:
             groups[breakdown].append(cell)
     for breakdown, cells in groups.items():
-        cells.sort(key=lambda c, b=breakdown: (*_sort_key(b, c.key), c.label))
+        sort_cells(breakdown, cells)
     return {
         "academic_year": academic_year,
         "filters": filters,

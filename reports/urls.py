@@ -15,4 +15,7 @@ urlpatterns = [
          name="school_csv"),
     path("schools/<str:urn>/export.xlsx", school_views.school_export, {"kind": "xlsx"},
          name="school_xlsx"),
+    path("cohorts/", views.cohort_index_view, name="cohorts"),
+    path("cohorts/<slug:slug>/", views.cohort_dashboard_view, name="cohort"),
+    path("cohorts/<slug:slug>/export.csv", views.cohort_dashboard_csv, name="cohort_csv"),
 ]

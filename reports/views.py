@@ -77,3 +77,102 @@ def city_dashboard_csv(request):
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# --- cohort dashboards (reports.cohorts) ------------------------------------------------------
+
+def _cohort_request(request, slug):
+    from reports.cohorts import cohort_dashboard, cohort_scope
+    from reports.forms import CohortFilterForm
+
+    if cohort_scope(request.user) is None:
+        raise Http404("No cohort dashboards for this user")
+    years = dashboard_years() or [current_academic_year()]
+    form = CohortFilterForm(request.GET or None, years=years)
+    year = form.year(years[0]) if request.GET else years[0]
+    filters = form.filters() if request.GET else {}
+    return form, cohort_dashboard(user=request.user, slug=slug, academic_year=year,
+                                  filters=filters)
+
+
+@login_required
+def cohort_index_view(request):
+    from reports.cohorts import COHORTS, cohort_scope
+
+    scope = cohort_scope(request.user)
+    if scope is None:
+        raise Http404("No cohort dashboards for this user")
+    return render(request, "reports/cohort_index.html", {
+        "cohorts": COHORTS.values(), "scope": scope, "query": request.GET.urlencode()})
+
+
+@login_required
+def cohort_dashboard_view(request, slug):
+    from types import SimpleNamespace
+
+    from portal_ui.tables import sorted_paginated
+    from pupils.services import pupil_view_record
+    from pupils.views import PUPIL_SORTS
+    from reports.cohorts import cohort_pupils, cohort_tables, shown
+
+    form, dashboard = _cohort_request(request, slug)
+    suppress = dashboard["suppressed"]
+    tables = cohort_tables(dashboard, suppress=suppress)
+    figures = []
+    headline, transition = dashboard["headline"], dashboard["transition"]
+
+    def bands(cell):  # a suppressed band count is not drawn
+        return SimpleNamespace(bands=[None if suppress and 0 < n < 5 else n for n in cell.bands])
+
+    if headline and headline.pupils:
+        figures.append({"id": "chart-bands", "title": "Pupils by absence band" + (
+            " this year" if transition else ""), "figure": charts.bands_figure(bands(headline)),
+            "table": "bands"})
+        cells = ([transition["before"], transition["after"]] if transition
+                 else [headline, *dashboard["parts"]]) + (
+            [dashboard["city"]] if dashboard["city"] else [])
+        cells = [c for c in cells if not (suppress and 0 < c.pupils < 5)]
+        for measure, title in (("absence", "Overall absence"), ("pa", "Persistent absence")):
+            figures.append({"id": f"chart-{measure}", "title": f"{title} compared",
+                            "figure": charts.measure_figure(title, cells, measure=measure,
+                                                            name="Rate"),
+                            "table": "headline"})
+    pupils = cohort_pupils(user=request.user, slug=slug, academic_year=dashboard["academic_year"],
+                           filters=dashboard["filters"])
+    page, sort = sorted_paginated(request, pupils, sorts=PUPIL_SORTS, default="-band")
+    for pupil in page:  # cohort membership is special-category data: audited like a record
+        pupil_view_record(pupil=pupil, user=request.user)
+    query = request.GET.copy()
+    for key in ("page", "sort", "table", "external"):
+        query.pop(key, None)
+    return render(request, "reports/cohort.html", {
+        "form": form, "dashboard": dashboard, "cohort": dashboard["cohort"],
+        "headline": headline, "tables": {t["key"]: t for t in tables}, "table_list": tables,
+        "figures": figures, "page": page, "sort": sort, "query": query.urlencode(),
+        "suppress": suppress, "movement": {
+            key: shown(transition[key], transition[key], suppress)
+            for key in ("improved", "same", "worse")} if transition else None,
+    })
+
+
+@login_required
+def cohort_dashboard_csv(request, slug):
+    """One table of a cohort dashboard as CSV (``?table=headline|bands|phase|…``);
+    ``&external=1`` suppresses groups of fewer than five pupils (always, for school leads)."""
+    from reports.cohorts import cohort_tables
+
+    _, dashboard = _cohort_request(request, slug)
+    external = request.GET.get("external") == "1"
+    tables = {t["key"]: t for t in cohort_tables(
+        dashboard, suppress=external or dashboard["suppressed"])}
+    table = tables.get(request.GET.get("table", "headline"))
+    if table is None:
+        raise Http404("No such table")
+    out = io.StringIO()
+    write_csv(out, [table["header"], *table["rows"]])
+    year = dashboard["academic_year"]
+    name = (f"cohort-{slug}-{table['key']}-{year}-{year + 1}"
+            f"{'-external' if external else ''}.csv")
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

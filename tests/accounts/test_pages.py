@@ -74,7 +74,7 @@ def test_it_tells_a_user_without_a_role_to_ask_for_one(client, db):
 def test_it_shows_each_role_only_its_navigation(client, social_worker, administrator):
     client.force_login(social_worker)
     nav = [item["text"] for item in client.get(reverse("home")).context["service_nav"]]
-    assert nav == ["Home", "Your caseload", "Alerts", "Cases"]
+    assert nav == ["Home", "Your caseload", "Alerts", "Caseload figures", "Cases"]
     client.force_login(administrator)
     nav = [item["text"] for item in client.get(reverse("home")).context["service_nav"]]
     assert nav == ["Home", "Schools", "Pupils", "Alerts", "Meetings", "Dashboards", "Imports",

@@ -1,6 +1,7 @@
 """seed_demo: a small deterministic city with the right shape, users for every role."""
 
 from collections import Counter
+from datetime import date
 
 import pytest
 from django.core.management import call_command
@@ -44,9 +45,12 @@ def test_it_has_plymouths_phase_mix_and_valid_upns(city):
 
 def test_it_enrols_every_pupil_in_a_year_group_that_fits_the_phase(city):
     assert not Pupil.objects.filter(enrolments__isnull=True).exists()
-    assert Characteristics.objects.count() == 600
-    pairs = Enrolment.objects.exclude(registration="M").values_list(
+    assert Characteristics.objects.filter(effective_date=demo.CENSUS_DAY).count() == 600
+    pairs = Enrolment.objects.exclude(registration="M").filter(end_date__isnull=True).filter(
+        pupil__characteristics__effective_date=demo.CENSUS_DAY).values_list(
         "school__phase", "pupil__characteristics__year_group")
+    assert len(pairs) == Enrolment.objects.exclude(registration="M").filter(
+        end_date__isnull=True).count()
     for phase, year in pairs:
         if phase in ("primary", "infant", "junior"):
             assert year in PRIMARY_YEARS
@@ -129,7 +133,7 @@ def test_it_prints_the_demo_sign_ins(db, capsys):
 
 def test_it_hits_the_seeds_rates_at_moderate_size(db):
     demo.demo_city_generate(pupils=8000, seed=2026)
-    snapshots = Characteristics.objects.all()
+    snapshots = Characteristics.objects.filter(effective_date=demo.CENSUS_DAY)
     n = snapshots.count()
 
     def share(**kw):
@@ -157,3 +161,58 @@ def test_it_calls_the_marks_generator_when_attendance_provides_one(db, monkeypat
                                                      3 + demo.CURRENT_YEAR}
     assert this_year["school_ids"] is None
     assert "Session marks for" in capsys.readouterr().out
+
+
+def test_this_years_year_7_were_last_years_year_6_at_a_city_primary(city):
+    """The Y6→Y7 transition cohort: last year's enrolment at a primary, ended before this year,
+    and last year's census snapshot in Year 6."""
+    year_start = date(demo.CURRENT_YEAR, 9, 1)
+    year7 = Enrolment.objects.filter(
+        school__phase="secondary", end_date__isnull=True,
+        pupil__characteristics__effective_date=demo.CENSUS_DAY,
+        pupil__characteristics__year_group="7").values_list("pupil", flat=True)
+    assert len(year7) > 20
+    left = Enrolment.objects.filter(pupil__in=year7, end_date__isnull=False)
+    assert left.count() >= 0.85 * len(year7)  # all but those who moved into the city
+    assert {e.school.phase for e in left} <= {"primary", "junior"}
+    assert all(e.end_date == demo.PREVIOUS_YEAR_END < year_start and e.start_date < e.end_date
+               for e in left)
+    before = Characteristics.objects.filter(pupil__in=left.values("pupil"),
+                                            effective_date=demo.PREVIOUS_CENSUS_DAY)
+    assert set(before.values_list("year_group", flat=True)) == {"6"}
+    assert before.count() == left.count()
+    # Pupils already in the city last year have last year's snapshot, a year group lower.
+    year8 = Characteristics.objects.filter(effective_date=demo.CENSUS_DAY, year_group="8")
+    earlier = Characteristics.objects.filter(pupil__in=year8.values("pupil"),
+                                             effective_date=demo.PREVIOUS_CENSUS_DAY)
+    assert set(earlier.values_list("year_group", flat=True)) == {"7"}
+    # Nobody new to school this year (Reception at a primary) has a snapshot last year.
+    reception = Characteristics.objects.filter(
+        effective_date=demo.CENSUS_DAY, year_group="R",
+        pupil__enrolments__school__phase="primary").values("pupil")
+    assert not Characteristics.objects.filter(pupil__in=reception,
+                                              effective_date=demo.PREVIOUS_CENSUS_DAY).exists()
+
+
+@pytest.mark.django_db(transaction=False)
+def test_the_demo_has_a_transition_cohort_with_marks_last_year(db):
+    """With marks for both years and the nightly classification, the Y6→Y7 dashboard has
+    pupils with a rate last year (at their primary) and this year (at their secondary)."""
+    from attendance.models import PupilSummary
+    from reports.cohorts import cohort_dashboard
+
+    call_command("seed_demo", "--pupils", "400", "--seed", "5")
+    manager = User.objects.get(email="manager@demo.test")
+    dashboard = cohort_dashboard(user=manager, slug="transition",
+                                 academic_year=demo.CURRENT_YEAR)
+    transition = dashboard["transition"]
+    assert transition["before"].pupils == transition["after"].pupils > 0
+    assert transition["before"].possible > 0 and transition["after"].possible > 0
+    # Mostly from primaries; the rest were in Year 6 at an all-through or special school.
+    primaries = set(School.objects.filter(phase__in=["primary", "junior"]).values_list(
+        "name", flat=True))
+    from_primary = sum(r["after"].pupils for r in transition["by_from"] if r["label"] in primaries)
+    assert from_primary >= 0.8 * transition["after"].pupils
+    assert {r["label"] for r in transition["by_to"]}.isdisjoint(primaries)
+    assert PupilSummary.objects.filter(academic_year=demo.PREVIOUS_YEAR, school__phase="primary",
+                                       pupil__enrolments__school__phase="secondary").exists()

@@ -47,7 +47,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Built the demo city (seed {seed}) in {time.perf_counter() - started:.1f}s: "
             f"{city.schools} schools, {city.pupils} pupils, {city.enrolments} enrolments "
-            f"({city.dual_registered} dual registered), {city.allocations} caseload allocations, "
+            f"({city.dual_registered} dual registered, {city.transition} last year's at a primary "
+            f"for this year's Year 7), {city.allocations} caseload allocations, "
             f"users: " + ", ".join(f"{n} {role}" for role, n in city.users.items())
         )
         if no_marks:
