@@ -90,6 +90,7 @@ class SessionMark(models.Model):
     single-column indexes are left out because the two composite indexes lead with them.
     """
 
+    pk = models.CompositePrimaryKey("pupil", "date", "school")
     pupil = models.ForeignKey(
         "pupils.Pupil", on_delete=models.PROTECT, related_name="session_marks", db_index=False
     )
@@ -102,9 +103,6 @@ class SessionMark(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["pupil", "date", "school"], name="one_mark_row_per_pupil_school_day"
-            ),
             models.CheckConstraint(
                 condition=Q(am__isnull=False) | Q(pm__isnull=False), name="mark_row_not_empty"
             ),
