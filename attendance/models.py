@@ -84,10 +84,11 @@ class LegacyCodeMapping(models.Model):
 class SessionMark(models.Model):
     """One pupil, one school, one date: the AM and PM codes (null: no mark for that session).
 
-    The unique index (pupil, date, school) serves "this pupil, this year" and is the ON CONFLICT
-    target; (school, date) serves "this school, this date range". The FK columns are plain
-    integers in the table (pupil_id, school_id) so COPY writes them directly; their own
-    single-column indexes are left out because the two composite indexes lead with them.
+    The primary key is the natural key (pupil, date, school) (migration 0007; there is no
+    surrogate id): it serves "this pupil, this year" and is the ON CONFLICT target; (school,
+    date) serves "this school, this date range". The FK columns are plain integers in the table
+    (pupil_id, school_id) so COPY writes them directly; their own single-column indexes are left
+    out because the two composite indexes lead with them.
     """
 
     pk = models.CompositePrimaryKey("pupil", "date", "school")
