@@ -84,12 +84,14 @@ class LegacyCodeMapping(models.Model):
 class SessionMark(models.Model):
     """One pupil, one school, one date: the AM and PM codes (null: no mark for that session).
 
-    The unique index (pupil, date, school) serves "this pupil, this year" and is the ON CONFLICT
-    target; (school, date) serves "this school, this date range". The FK columns are plain
-    integers in the table (pupil_id, school_id) so COPY writes them directly; their own
-    single-column indexes are left out because the two composite indexes lead with them.
+    The primary key is the natural key (pupil, date, school) (migration 0007; there is no
+    surrogate id): it serves "this pupil, this year" and is the ON CONFLICT target; (school,
+    date) serves "this school, this date range". The FK columns are plain integers in the table
+    (pupil_id, school_id) so COPY writes them directly; their own single-column indexes are left
+    out because the two composite indexes lead with them.
     """
 
+    pk = models.CompositePrimaryKey("pupil", "date", "school")
     pupil = models.ForeignKey(
         "pupils.Pupil", on_delete=models.PROTECT, related_name="session_marks", db_index=False
     )
@@ -102,9 +104,6 @@ class SessionMark(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["pupil", "date", "school"], name="one_mark_row_per_pupil_school_day"
-            ),
             models.CheckConstraint(
                 condition=Q(am__isnull=False) | Q(pm__isnull=False), name="mark_row_not_empty"
             ),

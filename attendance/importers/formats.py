@@ -122,19 +122,20 @@ class MarkTable:
         cols += [roles[r] for r in ("urn", "laestab", "session") if r in roles]
         for frame, lines in self.table.chunks(sorted(set(cols))):
             parts = []
-            for role in code_roles:
-                if role not in roles:
-                    continue
+            # .array keeps categorical columns (CSV) categorical, so the AM and PM parts share
+            # one UPN and one date column's categories and concatenating them copies codes only.
+            codes = _same_categories([frame[roles[r]].array for r in code_roles if r in roles])
+            for role, code in zip([r for r in code_roles if r in roles], codes, strict=True):
                 part = pd.DataFrame({
                     "line": lines,
-                    "upn": frame[roles["upn"]].to_numpy(),
-                    "date": frame[roles["date"]].to_numpy(),
-                    "code": frame[roles[role]].to_numpy(),
+                    "upn": frame[roles["upn"]].array,
+                    "date": frame[roles["date"]].array,
+                    "code": code,
                 })
                 if self.format == "long":
                     part["session"] = np.int8(0 if role == "am" else 1)
                 else:
-                    part["session"] = frame[roles["session"]].to_numpy()
+                    part["session"] = frame[roles["session"]].array
                 part["col"] = np.int32(roles[role])
                 _add_school(part, frame, roles)
                 parts.append(part)
@@ -168,10 +169,21 @@ class MarkTable:
             yield out
 
 
+def _same_categories(arrays: list) -> list:
+    """Categorical columns recoded onto the union of their categories (so they concatenate as
+    one categorical); anything else unchanged."""
+    if len(arrays) < 2 or not all(isinstance(a, pd.Categorical) for a in arrays):
+        return arrays
+    categories = arrays[0].categories
+    for a in arrays[1:]:
+        categories = categories.union(a.categories)
+    return [a.set_categories(categories) for a in arrays]
+
+
 def _add_school(out: pd.DataFrame, frame: pd.DataFrame, roles: dict[str, int]) -> None:
     for role in ("urn", "laestab"):
         if role in roles:
-            out["school"] = frame[roles[role]].to_numpy()
+            out["school"] = frame[roles[role]].array
             out.attrs["school_kind"] = role
             return
 

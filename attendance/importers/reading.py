@@ -216,6 +216,10 @@ class Table:
 
 
 def _is_blank(series: pd.Series) -> pd.Series:
+    if isinstance(series.dtype, pd.CategoricalDtype):  # compare the distinct values only
+        cat = series.array
+        blank = np.append(np.asarray(cat.categories, dtype=object) == "", True)  # code -1: NaN
+        return pd.Series(blank[np.asarray(cat.codes)], index=series.index)
     values = series.to_numpy(dtype=object)
     return pd.Series(values == "", index=series.index)
 
@@ -251,11 +255,15 @@ def read_text_table(inp: Input, is_header) -> Table:
     header = rows[index]
     header_line = index + 1  # header rows here never contain quoted newlines
 
+    # Columns are read as categoricals: the C parser hashes each cell's text as it reads, so
+    # a chunk holds a few thousand distinct strings (UPNs, dates, codes) and small integer
+    # codes instead of a Python string per cell, and validation works on the distinct values
+    # straight away. With na_filter off a missing or short cell is "", never NaN.
     def chunks(usecols):
         try:
             reader = pd.read_csv(
                 inp.path, encoding=encoding, sep=delimiter, header=None, skiprows=index + 1,
-                names=list(range(len(header))), usecols=usecols, dtype=object,
+                names=list(range(len(header))), usecols=usecols, dtype="category",
                 keep_default_na=False, na_filter=False, skip_blank_lines=False,
                 chunksize=CHUNK_ROWS, engine="c", index_col=False,
             )
@@ -263,7 +271,7 @@ def read_text_table(inp: Input, is_header) -> Table:
             for frame in reader:
                 lines = np.arange(start, start + len(frame), dtype=np.int64)
                 start += len(frame)
-                yield frame.fillna(""), lines
+                yield frame, lines
         except pd.errors.ParserError as exc:
             raise FileRejected(f"'{inp.name}' could not be read as a table: {exc}. Check that "
                                "every row has the same number of columns as the header.") from exc

@@ -172,9 +172,26 @@ class SchoolTable:
                    urn={r[0]: r[1] for r in rows})
 
 
-def _factorize(values: np.ndarray):
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return codes, np.asarray(uniques, dtype=object)
+def _factorize(values):
+    """(codes, distinct values as objects) of a column.
+
+    A categorical column (CSV text is read that way) is already factorised: its categories
+    and codes are used as they are. Otherwise pandas hashes the values; a missing value (None,
+    NaN) becomes one extra distinct value None, without a separate null scan of every row."""
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        cat = values.array if isinstance(values, pd.Series) else values
+        codes = np.asarray(cat.codes, dtype=np.int64)
+        uniques = np.asarray(cat.categories, dtype=object)
+    else:
+        if isinstance(values, pd.Series):
+            values = values.to_numpy(dtype=object)
+        codes, uniques = pd.factorize(values)
+        uniques = np.asarray(uniques, dtype=object)
+    missing = codes < 0
+    if missing.any():
+        codes = np.where(missing, len(uniques), codes)
+        uniques = np.append(uniques, np.array([None], dtype=object))
+    return codes, uniques
 
 
 def _str(value) -> str:
@@ -382,7 +399,7 @@ class Validator:
         header_line = getattr(getattr(table, "table", None), "header_line", None)
 
         # Codes: blank is "no mark", not an error.
-        code_f, code_u = _factorize(frame["code"].to_numpy(dtype=object))
+        code_f, code_u = _factorize(frame["code"])
         code_norm_u = np.array([_str(c).strip().upper() for c in code_u], dtype=object)
         present = (code_norm_u != "")[code_f]
         if not present.all():
@@ -411,7 +428,7 @@ class Validator:
 
         # Session
         if not pd.api.types.is_integer_dtype(frame["session"].dtype):
-            s_f, s_u = _factorize(frame["session"].to_numpy(dtype=object))
+            s_f, s_u = _factorize(frame["session"])
             s_val_u = np.array([SESSION_WORDS.get(_str(s).strip().upper(), -1) for s in s_u],
                                dtype=np.int8)
             session = s_val_u[s_f]
@@ -429,7 +446,7 @@ class Validator:
             session = frame["session"].to_numpy(dtype=np.int8)
 
         # UPN
-        upn_f, upn_u = _factorize(frame["upn"].to_numpy(dtype=object))
+        upn_f, upn_u = _factorize(frame["upn"])
         upn_norm_u, pid_u, upn_msg_u = self._upns(upn_u)
         pupil_id = pid_u[upn_f]
         wrong = pupil_id < 0
@@ -449,7 +466,7 @@ class Validator:
             date_lines = np.full(n, header_line, dtype=object) if not is_ctf else lines
             date_cols = cols
         else:
-            d_f, d_u = _factorize(frame["date"].to_numpy(dtype=object))
+            d_f, d_u = _factorize(frame["date"])
             day = self._days(d_u)[d_f]
             dcol = table.roles["date"]
             date_col_label = np.full(n, labels[dcol], dtype=object)
@@ -470,7 +487,7 @@ class Validator:
         # School
         if "school" in frame.columns:
             kind = frame.attrs.get("school_kind", "urn")
-            sc_f, sc_u = _factorize(frame["school"].to_numpy(dtype=object))
+            sc_f, sc_u = _factorize(frame["school"])
             sid_u, sc_msg_u = self._schools(sc_u, kind)
             school_id = sid_u[sc_f]
             wrong = (school_id < 0) & ~bad
@@ -550,7 +567,7 @@ class Validator:
                          values=raw_code.astype(object) if not is_ctf else code_text,
                          messages=msgs, cells=cells_for(cols))
             bad |= unknown
-        year = academic_year_of_days(np.maximum(day, 0))
+        year = academic_year_of_days(np.maximum(day_u, 0))[day_f]  # per distinct day
         out_of_years = ((year < self.codes.first_year[code_idx])
                         | (year > self.codes.last_year[code_idx])) & ~bad
         if out_of_years.any():
@@ -679,7 +696,7 @@ class Validator:
         def col(role):
             return np.full(n, labels[roles[role]], dtype=object)
 
-        upn_f, upn_u = _factorize(frame["upn"].to_numpy(dtype=object))
+        upn_f, upn_u = _factorize(frame["upn"])
         _, pid_u, msg_u = self._upns(upn_u)
         pupil_id = pid_u[upn_f]
         wrong = pupil_id < 0
@@ -687,7 +704,7 @@ class Validator:
                      values=upn_u[upn_f].astype(object), messages=msg_u[upn_f], cells=cells("upn"))
         bad |= wrong
         if "school" in frame.columns:
-            sc_f, sc_u = _factorize(frame["school"].to_numpy(dtype=object))
+            sc_f, sc_u = _factorize(frame["school"])
             sid_u, sc_msg = self._schools(sc_u, frame.attrs.get("school_kind", "urn"))
             school_id = sid_u[sc_f]
             role = "urn" if "urn" in roles else "laestab"
@@ -704,7 +721,7 @@ class Validator:
             school_id = np.full(n, self.default_school.id, dtype=np.int64)
         days = {}
         for role in ("date_from", "date_to"):
-            d_f, d_u = _factorize(frame[role].to_numpy(dtype=object))
+            d_f, d_u = _factorize(frame[role])
             days[role] = self._days(d_u)[d_f]
             wrong = (days[role] < 0) & ~bad
             self._report(src, np.nonzero(wrong)[0], lines=lines, columns=col(role),

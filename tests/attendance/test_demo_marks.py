@@ -126,11 +126,13 @@ def test_it_changes_nothing_when_run_again_with_the_same_seed(city):
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT md5(string_agg(pupil_id || date::text || coalesce(am, '-') "
-                       "|| coalesce(pm, '-'), ',' ORDER BY id)) FROM attendance_sessionmark")
+                       "|| coalesce(pm, '-'), ',' ORDER BY pupil_id, date, school_id)) "
+                       "FROM attendance_sessionmark")
         before = cursor.fetchone()[0]
         one_school = SessionMark.objects.values_list("school_id", flat=True).first()
         with mock.patch("django.utils.timezone.localdate", return_value=date(2026, 11, 23)):
             demo_marks_generate(academic_year=city["year"], seed=7, school_ids=[one_school])
         cursor.execute("SELECT md5(string_agg(pupil_id || date::text || coalesce(am, '-') "
-                       "|| coalesce(pm, '-'), ',' ORDER BY id)) FROM attendance_sessionmark")
+                       "|| coalesce(pm, '-'), ',' ORDER BY pupil_id, date, school_id)) "
+                       "FROM attendance_sessionmark")
         assert cursor.fetchone()[0] == before

@@ -41,17 +41,28 @@ def test_it_rejects_in_apply_valid_mode_when_nothing_is_valid(tmp_path, school, 
     assert run.status == "rejected"
 
 
+def _rows_where_stored():
+    """Every mark row with its physical location (ctid): a row deleted and inserted again, or
+    rewritten by an UPDATE, moves."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pupil_id, date, school_id, am, pm, ctid::text "
+                       "FROM attendance_sessionmark ORDER BY pupil_id, date, school_id")
+        return cursor.fetchall()
+
+
 def test_it_writes_nothing_when_the_same_file_is_imported_again(tmp_path, school, roll):
     a, b, c = roll
     text = long_csv([(p.upn, day, "/", "\\") for p in roll for day in (WED, THU)])
     first = run_import(write(tmp_path, "r.csv", text), school=school)
-    before = list(SessionMark.objects.order_by("id").values_list("id", "am", "pm"))
+    before = _rows_where_stored()
     again = run_import(write(tmp_path, "r.csv", text), school=school)
     assert (first.inserted, first.updated, first.unchanged) == (12, 0, 0)
     assert (again.status, again.inserted, again.updated, again.unchanged) == ("applied", 0, 0, 12)
     assert again.message.startswith("No changes: all 12 marks in the file were already held")
     assert f"applied before (import {first.pk}" in again.message
-    assert list(SessionMark.objects.order_by("id").values_list("id", "am", "pm")) == before
+    assert _rows_where_stored() == before  # same rows, same codes, same place on disk
 
 
 def test_it_proves_no_row_is_rewritten_on_reimport(tmp_path, school, roll):
@@ -82,20 +93,22 @@ def test_it_counts_changed_marks_and_keeps_sessions_the_file_leaves_blank(tmp_pa
     assert marks_of(b) == {WED: ("/", "\\"), THU: ("/", None)}
 
 
+@pytest.mark.parametrize("plain_first_insert", [True, False], ids=["copy", "upsert"])
 def test_it_leaves_nothing_when_the_database_fails_after_the_copy(tmp_path, school, roll,
-                                                                  monkeypatch):
+                                                                  monkeypatch, plain_first_insert):
     a, b, _ = roll
-    real_upsert = loading.marks_upsert
+    monkeypatch.setattr(loading, "FRESH_PLAIN_INSERT", plain_first_insert)
+    real_write = loading.marks_write
     seen = {}
 
-    def upsert_then_fail(cursor, **kwargs):
-        counts = real_upsert(cursor, **kwargs)
+    def write_then_fail(cursor, **kwargs):
+        counts = real_write(cursor, **kwargs)
         cursor.execute("SELECT count(*) FROM attendance_sessionmark")
         seen["rows_inside"] = cursor.fetchone()[0]
         cursor.execute("SELECT 1 / 0")  # a real error from PostgreSQL, mid-transaction
         return counts
 
-    monkeypatch.setattr(loading, "marks_upsert", upsert_then_fail)
+    monkeypatch.setattr(loading, "marks_write", write_then_fail)
     text = long_csv([(a.upn, WED, "/", "\\"), (b.upn, WED, "/", "\\")])
     run = run_import(write(tmp_path, "r.csv", text), school=school)
     assert seen["rows_inside"] == 2  # the upsert had written, inside the transaction
@@ -198,3 +211,29 @@ def test_it_keeps_an_applied_import_applied_when_the_queue_is_down(tmp_path, sch
     assert run.status == "applied" and run.inserted == 2
     assert "refreshed by the nightly job" in run.message
     assert SessionMark.objects.count() == 1
+
+
+@pytest.mark.parametrize("plain_first_insert", [True, False], ids=["copy", "upsert"])
+def test_it_writes_codes_of_every_length_and_blank_sessions_exactly(school, roll, year,
+                                                                    monkeypatch,
+                                                                    plain_first_insert):
+    """Rows whose codes are NULL, one and two characters long side by side in one COPY."""
+    import numpy as np
+    from django.db import transaction
+
+    monkeypatch.setattr(loading, "FRESH_PLAIN_INSERT", plain_first_insert)
+    a, b, c = roll
+    days = [(WED.toordinal() - loading.EPOCH.toordinal()) + i for i in range(2)]
+    rows = [(a, 0, 0, 1), (a, 1, 1, 2), (b, 0, 2, 0), (b, 1, 2, 2), (c, 0, 3, 1)]
+    with transaction.atomic():
+        counts = loading.marks_load(
+            pupil_id=np.array([p.pk for p, *_ in rows], dtype=np.int64),
+            school_id=np.full(len(rows), school.pk, dtype=np.int64),
+            day=np.array([days[i] for _, i, _, _ in rows], dtype=np.int32),
+            am=np.array([am for *_, am, _ in rows], dtype=np.uint8),
+            pm=np.array([pm for *_, pm in rows], dtype=np.uint8),
+            codes=["", "/", "Y1", "\\"])
+    assert (counts.rows_written, counts.inserted) == (5, 8)
+    assert marks_of(a) == {WED: (None, "/"), THU: ("/", "Y1")}
+    assert marks_of(b) == {WED: ("Y1", None), THU: ("Y1", "Y1")}
+    assert marks_of(c) == {WED: ("\\", "/")}
