@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from attendance.selectors import current_academic_year
 from reports import charts
+from reports.caching import cached_for_latest_run
 from reports.exports import dashboard_rows, write_csv
 from reports.forms import CityFilterForm
 from reports.selectors import city_dashboard, dashboard_allowed, dashboard_years
@@ -24,7 +25,12 @@ def _dashboard(request):
     form = CityFilterForm(request.GET or None, years=years)
     year = form.year(years[0]) if request.GET else years[0]
     filters = form.filters() if request.GET else {}
-    return form, city_dashboard(user=request.user, academic_year=year, filters=filters)
+    # Cached until the next nightly run or import (reports.caching); the city dashboard's
+    # figures do not depend on who asks beyond dashboard_allowed, checked above.
+    dashboard = cached_for_latest_run(
+        ["city", year, sorted(filters.items())],
+        lambda: city_dashboard(user=request.user, academic_year=year, filters=filters))
+    return form, dashboard
 
 
 def _characteristic_cells(dashboard):

@@ -10,6 +10,8 @@ DATA_MIGRATIONS = [
     ("attendance.migrations.0004_nightly_schedule", "schedule", "django_celery_beat.PeriodicTask"),
     ("alerts.migrations.0002_digest_schedule", "schedule", "django_celery_beat.PeriodicTask"),
     ("tsm.migrations.0002_reminder_schedule", "schedule", "django_celery_beat.PeriodicTask"),
+    ("reports.migrations.0003_monthly_report_term_summary", "schedule",
+     "django_celery_beat.PeriodicTask"),
 ]
 
 
@@ -18,7 +20,8 @@ def reference_data_ensure() -> None:
 
     from attendance.models import AttendanceCode
 
-    if AttendanceCode.objects.exists() and PeriodicTask.objects.count() >= 3:
+    schedules = len(DATA_MIGRATIONS) - 1  # every data migration but the codes
+    if AttendanceCode.objects.exists() and PeriodicTask.objects.count() >= schedules:
         return
     for module, function, _ in DATA_MIGRATIONS:
         getattr(importlib.import_module(module), function)(apps, None)
