@@ -236,8 +236,10 @@ def commentary(*, term_cells: tuple, ytd_cells: tuple, term_period: str,
         for phrase, cell in subjects:
             for measure, (name, attribute) in MEASURES.items():
                 value = getattr(cell, attribute)
-                for area, area_name in (("national", "national"),
-                                        ("statistical_neighbour", "statistical neighbours'")):
+                areas = [("national", "national")]
+                if cell is headline:  # the city also against its statistical neighbours
+                    areas.append(("statistical_neighbour", "statistical neighbours'"))
+                for area, area_name in areas:
                     reference = cell.benchmark(measure, area)
                     if value is None or reference is None:
                         continue
