@@ -5,7 +5,7 @@
 
 Builds (or reuses) the demo city with its marks and classifies it as the nightly job does, starts
 gunicorn (3 workers) on a free port against the same embedded PostgreSQL and Redis, signs in as
-a manager with a requests session (CSRF token from the sign-in form), and times ``--requests``
+a manager (urllib and a cookie jar; CSRF token from the sign-in form), and times ``--requests``
 warm requests each of the city dashboard, a school page and a cohort dashboard (after a few
 unmeasured warm-up requests). Prints ``city_p95_ms``, ``school_p95_ms``, ``cohort_p95_ms``,
 ``pupils`` and the machine's ``load_avg``. A school or cohort URL that is not there yet (404) falls
@@ -17,6 +17,7 @@ DESTRUCTIVE for a database of another size: ``seed_demo --reset`` rebuilds the c
 """
 
 import argparse
+import http.cookiejar
 import json
 import os
 import re
@@ -24,6 +25,9 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,25 +89,51 @@ def _database_url() -> str:
     return embedded.postgres_url()
 
 
-def _session(base: str):
-    import requests
+class Session:
+    """A signed-in browser, standard library only (gunicorn's sync workers close each
+    connection anyway, so there is no keep-alive to lose)."""
 
-    session = requests.Session()
+    def __init__(self):
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def get(self, url: str) -> tuple[int, str]:
+        try:
+            with self.opener.open(url, timeout=120) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, ""
+
+    def post(self, url: str, data: dict, referer: str) -> int:
+        request = urllib.request.Request(url, data=urllib.parse.urlencode(data).encode(),
+                                         headers={"Referer": referer})
+        try:
+            with self.opener.open(request, timeout=120) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    def has_cookie(self, name: str) -> bool:
+        return any(c.name == name for c in self.cookies)
+
+
+def _session(base: str) -> Session:
+    session = Session()
     deadline = time.monotonic() + 120
+    login = f"{base}/accounts/login/"
     while True:
         try:
-            page = session.get(f"{base}/accounts/login/", timeout=10)
+            _, page = session.get(login)
             break
-        except requests.ConnectionError:
+        except (urllib.error.URLError, ConnectionError):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    response = session.post(f"{base}/accounts/login/", data={
-        "csrfmiddlewaretoken": token, "username": EMAIL, "password": PASSWORD,
-    }, headers={"Referer": f"{base}/accounts/login/"}, timeout=30)
-    if "sessionid" not in session.cookies:
-        raise SystemExit(f"Could not sign in as the benchmark manager ({response.status_code})")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    status = session.post(login, {"csrfmiddlewaretoken": token, "username": EMAIL,
+                                  "password": PASSWORD}, referer=login)
+    if not session.has_cookie("sessionid"):
+        raise SystemExit(f"Could not sign in as the benchmark manager ({status})")
     return session
 
 
@@ -112,17 +142,17 @@ def _p95(session, url: str, n: int, warm: int = 5) -> tuple[float, float]:
     timings = []
     for _ in range(warm + n):
         started = time.perf_counter()
-        response = session.get(url, timeout=120)
+        status, _ = session.get(url)
         elapsed = (time.perf_counter() - started) * 1000
-        if response.status_code != 200:
-            raise SystemExit(f"{url}: HTTP {response.status_code}")
+        if status != 200:
+            raise SystemExit(f"{url}: HTTP {status}")
         timings.append(elapsed)
     measured = sorted(timings[warm:])
     return measured[max(0, int(round(0.95 * len(measured))) - 1)], timings[0]
 
 
 def _reachable(session, url: str) -> bool:
-    return session.get(url, timeout=120).status_code == 200
+    return session.get(url)[0] == 200
 
 
 def main() -> None:

@@ -38,34 +38,17 @@ YES_PHRASES = {"fsm": "for pupils eligible for free school meals",
                "cla": "for children looked after",
                "eal": "for pupils with English as an additional language"}
 
-_FIGURES_CTE = """
-WITH figures AS MATERIALIZED (
+# The pupils' figures summed over the report's terms, banded on the sum.
+TERM_SUMMARIES = f"""
   SELECT pupil_id, %(as_of)s::date AS as_of, sum(possible)::int AS possible,
          sum(attended)::int AS attended, sum(authorised)::int AS authorised,
-         sum(unauthorised)::int AS unauthorised
+         sum(unauthorised)::int AS unauthorised,
+         {band_sql('sum(attended)', 'sum(possible)')} AS band
     FROM reports_termsummary
    WHERE academic_year = %(year)s AND term = ANY(%(terms)s)
    GROUP BY pupil_id
-),
+  HAVING sum(possible) > 0
 """
-
-
-def _base_sql() -> str:
-    """The city dashboard's one-row-per-pupil CTE (reports.selectors._BASE), reading the summed
-    term figures instead of the year-to-date summary. Fails loudly if that CTE changes shape."""
-    sql = selectors._BASE
-    replacements = [
-        ("WITH base AS MATERIALIZED (", _FIGURES_CTE + "base AS MATERIALIZED ("),
-        ("s.band,", f"{band_sql('s.attended', 's.possible')} AS band,"),
-        ("FROM attendance_pupilsummary s", "FROM figures s"),
-        ("WHERE s.school_id IS NULL AND s.academic_year = %(year)s AND s.possible > 0",
-         "WHERE s.possible > 0"),
-    ]
-    for old, new in replacements:
-        if sql.count(old) != 1:
-            raise RuntimeError(f"reports.selectors._BASE changed: {old!r} not found once")
-        sql = sql.replace(old, new)
-    return sql
 
 
 @dataclass
@@ -124,7 +107,7 @@ def _cells(*, year: int, terms: list[str], as_of: date, benchmarks: dict) -> tup
     for breakdown in REPORT_BREAKDOWNS:
         parts.append(f"SELECT '{breakdown}', {breakdown}::text, {selectors._AGGREGATES} "
                      f"FROM base GROUP BY {breakdown}")
-    sql = _base_sql() + "\nUNION ALL\n".join(parts)
+    sql = selectors.base_sql(TERM_SUMMARIES) + "\nUNION ALL\n".join(parts)
     with connection.cursor() as cursor:
         cursor.execute(sql, {"year": year, "terms": terms, "as_of": as_of})
         columns = [c.name for c in cursor.description]

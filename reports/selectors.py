@@ -54,8 +54,36 @@ YEAR_ORDER = ["N1", "N2", "R"] + [str(n) for n in range(1, 15)]
 
 _FLAG = "CASE WHEN ch.pupil_id IS NULL THEN 'unknown' WHEN ch.{0} THEN 'yes' ELSE 'no' END"
 
-_BASE = f"""
-WITH base AS MATERIALIZED (
+# The pupils a dashboard counts: one row per pupil with pupil_id, as_of, possible, attended,
+# authorised, unauthorised and band (the city-wide year-to-date summaries; the quarterly report
+# passes its own, summed from term summaries).
+CITY_SUMMARIES = """
+  SELECT s.pupil_id, s.as_of, s.possible, s.attended, s.authorised, s.unauthorised, s.band
+    FROM attendance_pupilsummary s
+   WHERE s.school_id IS NULL AND s.academic_year = %(year)s AND s.possible > 0
+"""
+
+
+def base_sql(summaries: str = CITY_SUMMARIES) -> str:
+    """The CTE ``base``: one row per pupil of ``summaries`` with their characteristics (latest
+    snapshot on or before ``as_of``, else the earliest later one) and their current school's phase
+    and locality (the enrolment open on ``as_of``, main registration first, else the latest).
+    Set-based (DISTINCT ON over joins), not a LATERAL lookup per pupil: 1.3 s instead of 5 s at
+    40,500 pupils."""
+    return f"""
+WITH summaries AS MATERIALIZED ({summaries}
+), latest_characteristics AS (
+  SELECT DISTINCT ON (c.pupil_id) c.*
+    FROM pupils_characteristics c JOIN summaries s USING (pupil_id)
+   ORDER BY c.pupil_id, (c.effective_date <= s.as_of) DESC, c.effective_date DESC
+), current_school AS (
+  SELECT DISTINCT ON (e.pupil_id) e.pupil_id, sc.phase, sc.locality_id
+    FROM pupils_enrolment e JOIN summaries s USING (pupil_id)
+    JOIN schools_school sc ON sc.id = e.school_id
+   ORDER BY e.pupil_id,
+            (e.start_date <= s.as_of AND (e.end_date IS NULL OR e.end_date >= s.as_of)) DESC,
+            (e.registration = 'S'), e.start_date DESC
+), base AS MATERIALIZED (
   SELECT s.pupil_id, s.possible, s.attended, s.authorised, s.unauthorised, s.band,
          p.sex,
          COALESCE(ch.year_group, 'unknown') AS year_group,
@@ -77,23 +105,15 @@ WITH base AS MATERIALIZED (
               ELSE 'other' END AS ethnicity,
          COALESCE(sc.phase, 'unknown') AS phase,
          COALESCE(sc.locality_id::text, 'unknown') AS locality
-    FROM attendance_pupilsummary s
+    FROM summaries s
     JOIN pupils_pupil p ON p.id = s.pupil_id
-    LEFT JOIN LATERAL (
-      SELECT c.* FROM pupils_characteristics c
-       WHERE c.pupil_id = s.pupil_id
-       ORDER BY (c.effective_date <= s.as_of) DESC, c.effective_date DESC
-       LIMIT 1) ch ON true
-    LEFT JOIN LATERAL (
-      SELECT e.school_id FROM pupils_enrolment e
-       WHERE e.pupil_id = s.pupil_id
-       ORDER BY (e.start_date <= s.as_of AND (e.end_date IS NULL OR e.end_date >= s.as_of)) DESC,
-                (e.registration = 'S'), e.start_date DESC
-       LIMIT 1) en ON true
-    LEFT JOIN schools_school sc ON sc.id = en.school_id
-   WHERE s.school_id IS NULL AND s.academic_year = %(year)s AND s.possible > 0
+    LEFT JOIN latest_characteristics ch ON ch.pupil_id = s.pupil_id
+    LEFT JOIN current_school sc ON sc.pupil_id = s.pupil_id
 )
 """
+
+
+_BASE = base_sql()
 
 _AGGREGATES = """
   count(*) AS pupils, sum(possible) AS possible, sum(attended) AS attended,

@@ -67,6 +67,35 @@ def term_summaries_refresh(*, academic_year: int, as_of: date | None = None) -> 
     return TermSummary.objects.filter(academic_year=academic_year).count()
 
 
+def dashboards_warm() -> list[str]:
+    """Compute the default city dashboard and quarterly report into the cache (reports.caching)
+    so the first reader after the nightly run does not wait for them (seconds at city scale).
+    Returns what was warmed; nothing without an active manager or administrator to compute as."""
+    from django.db.models import Q
+
+    from accounts.models import User
+    from reports.caching import cached_for_latest_run
+    from reports.quarterly import quarterly_report, report_period_default, report_years
+    from reports.selectors import city_dashboard, dashboard_years
+
+    reader = (User.objects.filter(Q(is_manager=True) | Q(is_administrator=True), is_active=True)
+              .order_by("pk").first())
+    warmed = []
+    if reader is None:
+        return warmed
+    years = dashboard_years()
+    if years:
+        cached_for_latest_run(["city", years[0], []], lambda: city_dashboard(
+            user=reader, academic_year=years[0], filters={}))
+        warmed.append(f"city {years[0]}")
+    year, term = report_period_default(day=timezone.localdate())
+    if year in report_years():
+        cached_for_latest_run(["quarterly", year, term], lambda: quarterly_report(
+            user=reader, academic_year=year, term=term))
+        warmed.append(f"quarterly {year} {term}")
+    return warmed
+
+
 # --- monthly report ---------------------------------------------------------------------------
 
 def _month_start(day: date) -> date:

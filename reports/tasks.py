@@ -6,10 +6,12 @@ from celery import shared_task
 @shared_task
 def refresh_term_summaries(academic_year: int) -> int:
     """After each city-wide nightly run (reports.apps connects it): the quarterly report's
-    term summaries for that year."""
-    from reports.services import term_summaries_refresh
+    term summaries for that year, then the default dashboards into the cache."""
+    from reports.services import dashboards_warm, term_summaries_refresh
 
-    return term_summaries_refresh(academic_year=academic_year)
+    held = term_summaries_refresh(academic_year=academic_year)
+    dashboards_warm()
+    return held
 
 
 @shared_task

@@ -12,6 +12,7 @@ DATA_MIGRATIONS = [
     ("tsm.migrations.0002_reminder_schedule", "schedule", "django_celery_beat.PeriodicTask"),
     ("reports.migrations.0003_monthly_report_term_summary", "schedule",
      "django_celery_beat.PeriodicTask"),
+    ("reports.migrations.0002_benchmark_figures_seed", "forwards", "reports.BenchmarkFigure"),
 ]
 
 
@@ -19,9 +20,11 @@ def reference_data_ensure() -> None:
     from django_celery_beat.models import PeriodicTask
 
     from attendance.models import AttendanceCode
+    from reports.models import BenchmarkFigure
 
-    schedules = len(DATA_MIGRATIONS) - 1  # every data migration but the codes
-    if AttendanceCode.objects.exists() and PeriodicTask.objects.count() >= schedules:
+    schedules = sum(1 for *_, model in DATA_MIGRATIONS if model.endswith("PeriodicTask"))
+    if (AttendanceCode.objects.exists() and PeriodicTask.objects.count() >= schedules
+            and BenchmarkFigure.objects.exists()):
         return
     for module, function, _ in DATA_MIGRATIONS:
         getattr(importlib.import_module(module), function)(apps, None)

@@ -88,3 +88,33 @@ def test_scope_keys_separate_schools_and_officers(school_lead, other_school_lead
     keys = {scope_key(u) for u in (school_lead, other_school_lead, la_officer, social_worker)}
     assert len(keys) == 4
     assert scope_key(manager) == scope_key(administrator) == "all"
+
+
+def test_the_nightly_task_warms_the_default_dashboard(small_city, manager, client,  # noqa: F811
+                                                      monkeypatch):
+    from reports import views
+    from reports.tasks import refresh_term_summaries
+
+    refresh_term_summaries.delay(2025).get()
+
+    def not_again(**kwargs):
+        raise AssertionError("computed on the request, not warmed")
+
+    monkeypatch.setattr(views, "city_dashboard", not_again)
+    client.force_login(manager)
+    response = client.get(reverse("reports:city"))
+    assert 'data-testid="headline-pupils">12<' in response.content.decode()
+    with pytest.raises(AssertionError):  # another filter is not warmed
+        client.get(reverse("reports:city"), {"phase": "primary"})
+
+
+def test_the_run_signal_queues_the_refresh_after_commit(
+        small_city, django_capture_on_commit_callbacks):  # noqa: F811
+    from reports.models import TermSummary
+
+    TermSummary.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        ReclassificationRun.objects.create(as_of=date(2025, 10, 1))
+        ReclassificationRun.objects.create(as_of=date(2025, 10, 1), school_ids=[1])
+    assert len(callbacks) == 1  # the city-wide run only
+    assert TermSummary.objects.filter(academic_year=2025).exists()

@@ -300,3 +300,11 @@ def test_the_quarterly_xlsx_carries_the_report(term_city, manager, client):
     movement = [[c.value for c in r] for r in book["Band movement"].iter_rows(min_row=2)]
     assert sum(r[-1] for r in movement) == report["movement"]["pupils"]
     assert [r[0].value for r in book["Commentary"].iter_rows(min_row=2)] == report["commentary"]
+
+
+def test_the_city_dashboard_links_the_xlsx_and_the_quarterly_report(term_city, manager, client):
+    client.force_login(manager)
+    html = client.get(reverse("reports:city"), {"academic_year": 2025,
+                                                "phase": "secondary"}).content.decode()
+    assert f'href="{reverse("reports:city_xlsx")}?academic_year=2025&amp;phase=secondary"' in html
+    assert f'href="{reverse("reports:quarterly")}"' in html
