@@ -4,6 +4,7 @@ from alerts.api import AlertViewSet
 from attendance.api import ImportRunViewSet, pupil_attendance_urls
 from interventions.api import CaseViewSet, ChronologyEntryViewSet, InterventionViewSet
 from pupils.api import PupilViewSet
+from reports.api import report_urls
 from schools.api import SchoolViewSet
 from tsm.api import ActionViewSet, MeetingViewSet
 
@@ -18,4 +19,4 @@ router.register("cases", CaseViewSet, basename="case")
 router.register("interventions", InterventionViewSet, basename="intervention")
 router.register("chronology", ChronologyEntryViewSet, basename="chronology-entry")
 
-urlpatterns = router.urls + pupil_attendance_urls
+urlpatterns = router.urls + pupil_attendance_urls + report_urls

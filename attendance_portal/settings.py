@@ -105,6 +105,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Django's cache (computed dashboard contexts, reports.caching) in the same Redis. Kombu's
+# redis+socket:// is unix:// to redis-py. Tests use a local-memory cache (tests/conftest.py).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL.replace("redis+socket://", "unix://", 1),
+        "KEY_PREFIX": "portal-cache",
+        "TIMEOUT": 60 * 60 * 24,
+    }
+}
 # Periodic tasks live in django-celery-beat's tables (admin > Periodic tasks); apps register
 # theirs with a data migration so the schedule is visible and editable.
 

@@ -1,5 +1,41 @@
+import logging
+
 from django.apps import AppConfig
+
+logger = logging.getLogger(__name__)
 
 
 class ReportsConfig(AppConfig):
     name = "reports"
+
+    def ready(self):
+        from django.db import transaction
+        from django.db.models.signals import post_delete, post_save
+
+        from attendance.models import ReclassificationRun
+        from reports.caching import data_changed
+        from reports.models import BenchmarkFigure
+
+        def benchmark_saved(**kwargs):
+            data_changed()
+
+        def run_recorded(instance, created, **kwargs):
+            """After each city-wide nightly run: the term summaries of its year, in the worker."""
+            if created and instance.school_ids is None:
+                from reports.tasks import refresh_term_summaries
+
+                year = instance.as_of.year if instance.as_of.month >= 9 else instance.as_of.year - 1
+                def queue():
+                    try:
+                        refresh_term_summaries.delay(year)
+                    except Exception:  # no broker: the nightly run itself has succeeded
+                        logger.exception("Could not queue the term summaries refresh")
+
+                transaction.on_commit(queue)
+
+        post_save.connect(benchmark_saved, sender=BenchmarkFigure, weak=False,
+                          dispatch_uid="reports-benchmark-saved")
+        post_delete.connect(benchmark_saved, sender=BenchmarkFigure, weak=False,
+                            dispatch_uid="reports-benchmark-deleted")
+        post_save.connect(run_recorded, sender=ReclassificationRun, weak=False,
+                          dispatch_uid="reports-run-recorded")

@@ -38,3 +38,21 @@ class CohortFilterForm(CityFilterForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["characteristic"]
+
+
+class QuarterlyFilterForm(forms.Form):
+    """The quarterly report's period: an academic year and one of its terms (GET)."""
+
+    academic_year = forms.TypedChoiceField(coerce=int, required=False)
+    term = forms.ChoiceField(required=False, choices=[
+        ("autumn", "Autumn"), ("spring", "Spring"), ("summer", "Summer")])
+
+    def __init__(self, *args, years: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["academic_year"].choices = [(y, f"{y}/{(y + 1) % 100:02d}") for y in years]
+
+    def period(self, default: tuple[int, str]) -> tuple[int, str]:
+        """(year, term) asked for; a bad or missing value falls back to the default's."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return data.get("academic_year") or default[0], data.get("term") or default[1]

@@ -49,3 +49,53 @@ class BenchmarkFigure(models.Model):
     def __str__(self):
         return (f"{self.get_measure_display()} {self.breakdown} {self.get_area_display()} "
                 f"{self.academic_year}: {self.value}%")
+
+
+class TermSummary(models.Model):
+    """A pupil's city-wide figures for one term (all their schools), for the quarterly report.
+
+    Written only by ``reports.services.term_summaries_refresh`` (one set-based statement over the
+    term's marks) after each city-wide nightly run; pages read it, never the marks. ``band`` is
+    the term's own band (attendance.bands rule on the term's sessions).
+    """
+
+    pupil = models.ForeignKey("pupils.Pupil", on_delete=models.CASCADE,
+                              related_name="term_summaries", db_index=False)
+    academic_year = models.PositiveSmallIntegerField(help_text="First calendar year")
+    term = models.CharField(max_length=10, choices=[("autumn", "Autumn"), ("spring", "Spring"),
+                                                    ("summer", "Summer")])
+    as_of = models.DateField(help_text="Marks up to this day are counted")
+    possible = models.PositiveIntegerField()
+    attended = models.PositiveIntegerField()
+    authorised = models.PositiveIntegerField()
+    unauthorised = models.PositiveIntegerField()
+    band = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pupil", "academic_year", "term"],
+                                    name="one_term_summary_per_pupil"),
+            models.CheckConstraint(condition=models.Q(attended__lte=models.F("possible")),
+                                   name="term_attended_within_possible"),
+        ]
+        indexes = [models.Index(fields=["academic_year", "term"], name="term_summary_year_term")]
+
+    def __str__(self):
+        return f"{self.pupil_id} {self.academic_year} {self.term}: {self.attended}/{self.possible}"
+
+
+class MonthlyReport(models.Model):
+    """One row per month the managers' report was sent: the guard against sending it twice."""
+
+    month = models.DateField(unique=True, help_text="First day of the month reported on")
+    created_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(month__day=1), name="report_month_first_day"),
+        ]
+
+    def __str__(self):
+        return f"Monthly report {self.month:%B %Y}"

@@ -230,11 +230,11 @@ def _labels() -> dict[str, dict[str, str]]:
     }
 
 
-def _benchmarks() -> dict[str, dict[str, dict[str, BenchmarkFigure]]]:
-    """breakdown -> measure -> area -> the latest full-year figure."""
+def _benchmarks(period: str = BenchmarkFigure.Period.FULL_YEAR,
+                ) -> dict[str, dict[str, dict[str, BenchmarkFigure]]]:
+    """breakdown -> measure -> area -> the latest figure for ``period`` (default full year)."""
     found: dict = {}
-    figures = BenchmarkFigure.objects.filter(period=BenchmarkFigure.Period.FULL_YEAR).order_by(
-        "academic_year")
+    figures = BenchmarkFigure.objects.filter(period=period).order_by("academic_year")
     for figure in figures:  # later years overwrite earlier ones
         found.setdefault(figure.breakdown, {}).setdefault(figure.measure, {})[figure.area] = figure
     return found
@@ -272,7 +272,8 @@ def where_clause(conditions: list[str]) -> str:
 
 
 def figure_rows(*, params: dict, totals: dict[str, list[str]], where: list[str],
-                breakdowns, restrict: str = "", scope: str = "city") -> list[dict]:
+                breakdowns, restrict: str = "", scope: str = "city",
+                summaries: str | None = None) -> list[dict]:
     """One SQL statement over the base CTE: a row per entry of ``totals`` (breakdown ``all``,
     key the entry's name, its own conditions) and, for the base rows matching ``where``, one
     ``GROUP BY`` per breakdown column. A cohort is just more conditions."""
@@ -281,7 +282,8 @@ def figure_rows(*, params: dict, totals: dict[str, list[str]], where: list[str],
     for breakdown in breakdowns:
         parts.append(f"SELECT '{breakdown}', {breakdown}::text, {_AGGREGATES} FROM base "
                      f"{where_clause(where)} GROUP BY {breakdown}")
-    sql = base_sql(scope=scope, restrict=restrict) + "\nUNION ALL\n".join(parts)
+    sql = (base_sql(summaries, scope=scope, restrict=restrict)
+           + "\nUNION ALL\n".join(parts))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         columns = [c.name for c in cursor.description]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import school_views, views
+from reports import school_views, views, views_quarterly
 
 app_name = "reports"
 urlpatterns = [
@@ -18,4 +18,10 @@ urlpatterns = [
     path("cohorts/", views.cohort_index_view, name="cohorts"),
     path("cohorts/<slug:slug>/", views.cohort_dashboard_view, name="cohort"),
     path("cohorts/<slug:slug>/export.csv", views.cohort_dashboard_csv, name="cohort_csv"),
+]
+
+urlpatterns += [
+    path("city/export.xlsx", views_quarterly.city_dashboard_xlsx, name="city_xlsx"),
+    path("city/quarterly/", views_quarterly.quarterly_view, name="quarterly"),
+    path("city/quarterly/export.xlsx", views_quarterly.quarterly_xlsx, name="quarterly_xlsx"),
 ]

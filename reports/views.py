@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from attendance.selectors import current_academic_year
 from reports import charts
+from reports.caching import cache_key, cached_for_latest_run
 from reports.exports import dashboard_rows, write_csv
 from reports.forms import CityFilterForm
 from reports.selectors import city_dashboard, dashboard_allowed, dashboard_years
@@ -24,7 +25,12 @@ def _dashboard(request):
     form = CityFilterForm(request.GET or None, years=years)
     year = form.year(years[0]) if request.GET else years[0]
     filters = form.filters() if request.GET else {}
-    return form, city_dashboard(user=request.user, academic_year=year, filters=filters)
+    # Cached until the next nightly run or import (reports.caching); the city dashboard's
+    # figures do not depend on who asks beyond dashboard_allowed, checked above.
+    dashboard = cached_for_latest_run(
+        ["city", year, sorted(filters.items())],
+        lambda: city_dashboard(user=request.user, academic_year=year, filters=filters))
+    return form, dashboard
 
 
 def _characteristic_cells(dashboard):
@@ -39,9 +45,7 @@ def _characteristic_cells(dashboard):
     return cells
 
 
-@login_required
-def city_dashboard_view(request):
-    form, dashboard = _dashboard(request)
+def _figures(dashboard) -> list[dict]:
     by_key = {b["key"]: b for b in dashboard["breakdowns"]}
     figures = []
     headline = dashboard["headline"]
@@ -58,9 +62,22 @@ def city_dashboard_view(request):
         figures.append({"id": "chart-characteristics-pa", "kind": "measure", "measure": "pa",
                         "title": title, "cells": cells,
                         "figure": charts.measure_figure(title, cells, measure="pa")})
+    return figures
+
+
+@login_required
+def city_dashboard_view(request):
+    form, dashboard = _dashboard(request)
+    query = request.GET.urlencode()
     return render(request, "reports/city.html", {
-        "form": form, "dashboard": dashboard, "headline": headline, "figures": figures,
-        "query": request.GET.urlencode(),
+        "form": form, "dashboard": dashboard, "headline": dashboard["headline"],
+        # Built only when the page body is not in the cache (the template calls it).
+        "figures": lambda: _figures(dashboard),
+        # The rendered figures, charts and tables (no user-specific content) are cached until
+        # the next run or import, like the figures themselves.
+        "body_cache_key": cache_key(["city-body", dashboard["academic_year"],
+                                     sorted(dashboard["filters"].items()), query]),
+        "query": query,
     })
 
 

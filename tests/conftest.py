@@ -19,6 +19,13 @@ def _quiet_settings(settings):
     app.conf.task_always_eager = True  # the Celery app reads its own copy
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # An empty local-memory cache per test: the Redis cache would carry cached dashboards
+    # (reports.caching) from one test's database into the next.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "tests"}}
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

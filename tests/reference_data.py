@@ -10,6 +10,8 @@ DATA_MIGRATIONS = [
     ("attendance.migrations.0004_nightly_schedule", "schedule", "django_celery_beat.PeriodicTask"),
     ("alerts.migrations.0002_digest_schedule", "schedule", "django_celery_beat.PeriodicTask"),
     ("tsm.migrations.0002_reminder_schedule", "schedule", "django_celery_beat.PeriodicTask"),
+    ("reports.migrations.0003_monthly_report_term_summary", "schedule",
+     "django_celery_beat.PeriodicTask"),
     ("reports.migrations.0002_benchmark_figures_seed", "forwards", "reports.BenchmarkFigure"),
 ]
 
@@ -20,7 +22,8 @@ def reference_data_ensure() -> None:
     from attendance.models import AttendanceCode
     from reports.models import BenchmarkFigure
 
-    if (AttendanceCode.objects.exists() and PeriodicTask.objects.count() >= 3
+    schedules = sum(1 for *_, model in DATA_MIGRATIONS if model.endswith("PeriodicTask"))
+    if (AttendanceCode.objects.exists() and PeriodicTask.objects.count() >= schedules
             and BenchmarkFigure.objects.exists()):
         return
     for module, function, _ in DATA_MIGRATIONS:

@@ -1,0 +1,120 @@
+"""Cached dashboard contexts: reused until the next reclassification run, applied import,
+benchmark edit or term-summary refresh, and never shared across scopes."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from attendance.classification import pupils_reclassify
+from attendance.models import ImportRun, PupilSummary, ReclassificationRun
+from reports.caching import cached_for_latest_run, scope_key
+from reports.models import BenchmarkFigure
+from reports.services import term_summaries_refresh
+from tests.reports.test_city_dashboard import small_city  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+class Counter:
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        return {"computed": self.calls}
+
+
+def test_it_computes_once_per_key_until_the_next_run(db):
+    compute = Counter()
+    assert cached_for_latest_run(["x", 1], compute) == {"computed": 1}
+    assert cached_for_latest_run(["x", 1], compute) == {"computed": 1}
+    assert cached_for_latest_run(["x", 2], compute) == {"computed": 2}  # other parts, other key
+    ReclassificationRun.objects.create(as_of=date(2025, 10, 1), school_ids=[1])
+    assert cached_for_latest_run(["x", 1], compute) == {"computed": 3}
+    assert cached_for_latest_run(["x", 1], compute) == {"computed": 3}
+
+
+def test_an_applied_import_invalidates_but_a_pending_one_does_not(db):
+    compute = Counter()
+    cached_for_latest_run(["y"], compute)
+    ImportRun.objects.create(original_filename="a.csv", stored_path="a", sha256="0" * 64)
+    assert cached_for_latest_run(["y"], compute) == {"computed": 1}
+    ImportRun.objects.create(original_filename="b.csv", stored_path="b", sha256="1" * 64,
+                             status=ImportRun.Status.APPLIED)
+    assert cached_for_latest_run(["y"], compute) == {"computed": 2}
+
+
+def test_a_benchmark_edit_and_a_term_refresh_invalidate(db):
+    compute = Counter()
+    cached_for_latest_run(["z"], compute)
+    figure = BenchmarkFigure.objects.get(measure="absence", breakdown="all", area="national",
+                                         period="full_year")
+    figure.value = 5
+    figure.save()
+    assert cached_for_latest_run(["z"], compute) == {"computed": 2}
+    term_summaries_refresh(academic_year=2025, as_of=date(2025, 10, 1))
+    assert cached_for_latest_run(["z"], compute) == {"computed": 3}
+
+
+def test_the_dashboard_page_is_served_from_the_cache_until_the_nightly_run(
+        small_city, manager, client):  # noqa: F811
+    client.force_login(manager)
+    url, query = reverse("reports:city"), {"academic_year": 2025}
+    assert 'data-testid="headline-pupils">12<' in client.get(url, query).content.decode()
+    # Summaries changed behind the cache's back (no run recorded): the cached page stays.
+    PupilSummary.objects.filter(school__isnull=True).first().delete()
+    assert 'data-testid="headline-pupils">12<' in client.get(url, query).content.decode()
+    # The nightly run rewrites the summaries and records a run: the page follows.
+    last = PupilSummary.objects.filter(school__isnull=True).order_by("-as_of").first().as_of
+    pupils_reclassify(as_of=last)
+    assert 'data-testid="headline-pupils">12<' in client.get(url, query).content.decode()
+    PupilSummary.objects.filter(school__isnull=True).first().delete()
+    ReclassificationRun.objects.create(as_of=last, school_ids=[small_city["primary"].pk])
+    assert 'data-testid="headline-pupils">11<' in client.get(url, query).content.decode()
+
+
+def test_the_filters_are_part_of_the_key(small_city, manager, client):  # noqa: F811
+    client.force_login(manager)
+    url = reverse("reports:city")
+    all_pupils = client.get(url, {"academic_year": 2025}).content.decode()
+    secondary = client.get(url, {"academic_year": 2025, "phase": "secondary"}).content.decode()
+    assert 'data-testid="headline-pupils">12<' in all_pupils
+    assert 'data-testid="headline-pupils">5<' in secondary
+
+
+def test_scope_keys_separate_schools_and_officers(school_lead, other_school_lead, la_officer,
+                                                  manager, administrator, social_worker):
+    keys = {scope_key(u) for u in (school_lead, other_school_lead, la_officer, social_worker)}
+    assert len(keys) == 4
+    assert scope_key(manager) == scope_key(administrator) == "all"
+
+
+def test_the_nightly_task_warms_the_default_dashboard(small_city, manager, client,  # noqa: F811
+                                                      monkeypatch):
+    from reports import views
+    from reports.tasks import refresh_term_summaries
+
+    refresh_term_summaries.delay(2025).get()
+
+    def not_again(**kwargs):
+        raise AssertionError("computed on the request, not warmed")
+
+    monkeypatch.setattr(views, "city_dashboard", not_again)
+    client.force_login(manager)
+    response = client.get(reverse("reports:city"))
+    assert 'data-testid="headline-pupils">12<' in response.content.decode()
+    with pytest.raises(AssertionError):  # another filter is not warmed
+        client.get(reverse("reports:city"), {"phase": "primary"})
+
+
+def test_the_run_signal_queues_the_refresh_after_commit(
+        small_city, django_capture_on_commit_callbacks):  # noqa: F811
+    from reports.models import TermSummary
+
+    TermSummary.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        ReclassificationRun.objects.create(as_of=date(2025, 10, 1))
+        ReclassificationRun.objects.create(as_of=date(2025, 10, 1), school_ids=[1])
+    assert len(callbacks) == 1  # the city-wide run only
+    assert TermSummary.objects.filter(academic_year=2025).exists()
