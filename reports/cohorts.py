@@ -17,6 +17,7 @@ Who sees what (``cohort_scope``):
 import re
 from dataclasses import dataclass
 
+from django.db import connection
 from django.http import Http404
 
 from attendance.bands import Band
@@ -260,7 +261,6 @@ SELECT b.school AS from_school, a.school AS to_school, b.band AS before_band,
 """ + _TRANSITION_JOIN.format(where=f"WHERE {' AND '.join(where)}" if where else "") + """
  GROUP BY 1, 2, 3, 4
 """
-    from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -331,9 +331,8 @@ def cohort_pupils(*, user, slug: str, academic_year: int, filters: dict | None =
     ``attendance.selectors.pupil_table_with_attendance``) with their figures for the year:
     everyone for managers, their schools' pupils for officers and school leads, their caseload
     for social workers."""
-    from django.db.models.expressions import RawSQL
-
     from attendance.selectors import pupil_table_with_attendance
+    from reports.caching import cached_for_latest_run, scope_key
 
     scope, cohort, filters, params, where, restrict = _prepare(
         user=user, slug=slug, academic_year=academic_year, filters=filters)
@@ -346,8 +345,19 @@ def cohort_pupils(*, user, slug: str, academic_year: int, filters: dict | None =
         sql = ("WITH " + base_cte(restrict=restrict) + "SELECT pupil_id FROM base WHERE "
                + " AND ".join(conditions))
     sql, values = _positional(sql, params)
+
+    def members():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            return [row[0] for row in cursor.fetchall()]
+
+    # The members (ids only) are cached per scope until the next run or import; the table itself
+    # is still read through pupil_table_with_attendance, so who may see whom is decided there.
+    ids = cached_for_latest_run(
+        ["cohort-pupils", slug, academic_year, scope_key(user), sorted((filters or {}).items())],
+        members)
     return pupil_table_with_attendance(user=user, academic_year=academic_year).filter(
-        pk__in=RawSQL(sql, values))
+        pk__in=ids)
 
 
 # --- small-number suppression on screen and in external exports ---------------------------------

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from attendance.selectors import current_academic_year
 from portal_ui.tables import sorted_paginated
 from reports import charts
+from reports.caching import cached_for_latest_run, scope_key
 from reports.forms import CityFilterForm
 from reports.school_exports import (
     school_report_tables,
@@ -49,6 +50,13 @@ def _download(content, *, name: str, kind: str) -> HttpResponse:
     return response
 
 
+def _schools_table(request, year, filters):
+    """The schools table, cached per scope until the next nightly run or import."""
+    return cached_for_latest_run(
+        ["schools", year, scope_key(request.user), sorted(filters.items())],
+        lambda: schools_table(user=request.user, academic_year=year, filters=filters))
+
+
 def _year_label(year: int) -> str:
     return f"{year}-{(year + 1) % 100:02d}"
 
@@ -56,7 +64,7 @@ def _year_label(year: int) -> str:
 @login_required
 def schools_view(request):
     form, year, filters = _filters(request)
-    rows = schools_table(user=request.user, academic_year=year, filters=filters)
+    rows = _schools_table(request, year, filters)
     page, sort = sorted_paginated(request, rows, sorts=SORTS, default="name")
     return render(request, "reports/schools.html", {
         "form": form, "academic_year": year, "filters": filters, "page": page, "sort": sort,
@@ -71,7 +79,7 @@ def schools_view(request):
 def schools_export(request, kind: str):
     _, year, filters = _filters(request)
     external = request.GET.get("external") == "1"
-    rows = schools_table(user=request.user, academic_year=year, filters=filters)
+    rows = _schools_table(request, year, filters)
     _, sort = sorted_paginated(request, rows, sorts=SORTS, default="name")
     ordered = rows.order_by(sort, "pk")
     table = schools_table_rows(ordered, external=external)
@@ -83,7 +91,10 @@ def schools_export(request, kind: str):
 
 def _report(request, urn):
     _, year, filters = _filters(request)
-    return school_report(user=request.user, urn=urn, academic_year=year, filters=filters)
+    # Cached per scope: the same URN reached by another scope is computed (and refused) afresh.
+    return cached_for_latest_run(
+        ["school-report", urn, year, scope_key(request.user), sorted(filters.items())],
+        lambda: school_report(user=request.user, urn=urn, academic_year=year, filters=filters))
 
 
 @login_required

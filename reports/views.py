@@ -6,7 +6,7 @@ from django.shortcuts import render
 
 from attendance.selectors import current_academic_year
 from reports import charts
-from reports.caching import cache_key, cached_for_latest_run
+from reports.caching import cache_key, cached_for_latest_run, scope_key
 from reports.exports import dashboard_rows, write_csv
 from reports.forms import CityFilterForm
 from reports.selectors import city_dashboard, dashboard_allowed, dashboard_years
@@ -108,8 +108,10 @@ def _cohort_request(request, slug):
     form = CohortFilterForm(request.GET or None, years=years)
     year = form.year(years[0]) if request.GET else years[0]
     filters = form.filters() if request.GET else {}
-    return form, cohort_dashboard(user=request.user, slug=slug, academic_year=year,
-                                  filters=filters)
+    return form, cached_for_latest_run(
+        ["cohort", slug, year, scope_key(request.user), sorted(filters.items())],
+        lambda: cohort_dashboard(user=request.user, slug=slug, academic_year=year,
+                                 filters=filters))
 
 
 @login_required

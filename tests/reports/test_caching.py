@@ -118,3 +118,29 @@ def test_the_run_signal_queues_the_refresh_after_commit(
         ReclassificationRun.objects.create(as_of=date(2025, 10, 1), school_ids=[1])
     assert len(callbacks) == 1  # the city-wide run only
     assert TermSummary.objects.filter(academic_year=2025).exists()
+
+
+def test_a_cached_school_report_is_never_served_to_another_scope(small_city, manager,  # noqa: F811
+                                                                 other_school_lead, client):
+    school = small_city["secondary"]
+    url = reverse("reports:school", args=[school.urn])
+    client.force_login(manager)
+    assert client.get(url, {"academic_year": 2025}).status_code == 200  # now cached
+    client.force_login(other_school_lead)
+    assert client.get(url, {"academic_year": 2025}).status_code == 404
+    assert client.get(reverse("reports:schools"), {"academic_year": 2025}).content.decode(
+        ).count(school.name) == 0
+
+
+def test_cohort_members_follow_the_latest_run(small_city, manager, client):  # noqa: F811
+    from pupils.models import Characteristics
+
+    client.force_login(manager)
+    url = reverse("reports:cohort", args=["cla"])
+    before = client.get(url, {"academic_year": 2025}).content.decode()
+    pupil = Characteristics.objects.order_by("pupil_id").first().pupil
+    assert pupil.upn not in before
+    Characteristics.objects.filter(pupil=pupil).update(cla=True)
+    assert pupil.upn not in client.get(url, {"academic_year": 2025}).content.decode()  # cached
+    ReclassificationRun.objects.create(as_of=date(2025, 10, 1), school_ids=[])
+    assert pupil.upn in client.get(url, {"academic_year": 2025}).content.decode()
