@@ -69,6 +69,13 @@ SUBTRACT_CODES = f"""
     FROM codes d WHERE d.sessions < 0 AND {_match("c", "d", CODE_KEY)}"""
 # A key that lost sessions may be empty now: a code row at 0 goes; a week goes when it has no
 # possible session and no mark at all is left in it (a week of X marks keeps its row of zeros).
+ADDABLE = ("d.possible >= 0 AND d.attended >= 0 AND d.authorised >= 0 AND d.unauthorised >= 0 "
+           "AND d.attended <= d.possible")
+MARKS_LEFT = """
+          SELECT 1 FROM attendance_sessionmark m
+          WHERE m.pupil_id = w.pupil_id AND m.school_id = w.school_id
+            AND m.date BETWEEN greatest(w.week_start, make_date(w.academic_year, 9, 1))
+                           AND least(w.week_start + 6, make_date(w.academic_year + 1, 8, 31))"""
 OLD_CODE_KEYS = f"SELECT DISTINCT {CODE_KEY} FROM ({_sessions('old_marks')}) o"
 OLD_WEEK_KEYS = f"SELECT DISTINCT {WEEK_KEY} FROM ({_sessions('old_marks')}) o"
 DROP_EMPTY = f"""
@@ -76,15 +83,18 @@ DROP_EMPTY = f"""
     WHERE c.sessions = 0 AND {_match("c", "d", CODE_KEY)};
     DELETE FROM attendance_weeklyattendance w USING ({OLD_WEEK_KEYS}) d
     WHERE w.possible = 0 AND {_match("w", "d", WEEK_KEY)}
-      AND NOT EXISTS (
-          SELECT 1 FROM attendance_sessionmark m
-          WHERE m.pupil_id = w.pupil_id AND m.school_id = w.school_id
-            AND m.date BETWEEN greatest(w.week_start, make_date(w.academic_year, 9, 1))
-                           AND least(w.week_start + 6, make_date(w.academic_year + 1, 8, 31)));
+      AND NOT EXISTS ({MARKS_LEFT});
 """
 
+# The counts tables are reached through their indexes, never scanned: without statistics (a
+# table filled in the same transaction) PostgreSQL could otherwise pick a nested loop over a
+# scan, quadratic for a large change. The importer turns hash and merge joins off for its
+# upsert; they are allowed again here.
+JOINS = "SET enable_seqscan = off SET enable_hashjoin = on SET enable_mergejoin = on"
+
 TRIGGERS_SQL = f"""
-CREATE FUNCTION attendance_markcount_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION attendance_markcount_insert() RETURNS trigger LANGUAGE plpgsql
+{JOINS} AS $$
 BEGIN
     WITH s AS MATERIALIZED ({_sessions("new_marks")}),
     codes AS ({_codes("s")}),
@@ -94,10 +104,13 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION attendance_markcount_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION attendance_markcount_update() RETURNS trigger LANGUAGE plpgsql
+{JOINS} AS $$
 BEGIN
-    -- One net change per key: codes that lose sessions are updated, codes that gain them are
-    -- upserted (disjoint keys, so one statement); weeks held are changed, new weeks inserted.
+    -- One net change per key. Codes that lose sessions are updated and codes that gain them
+    -- upserted; a week whose change could not stand as a row on its own (a figure falls, or
+    -- attended rises alone: I → /) is updated (it is held), any other is upserted. Disjoint
+    -- keys, so one statement.
     WITH s AS MATERIALIZED (
         SELECT academic_year, pupil_id, school_id, week_start, code, sum(sessions) AS sessions
         FROM ({_sessions("new_marks")} UNION ALL {_sessions("old_marks", "-")}) t
@@ -106,17 +119,24 @@ BEGIN
     weeks AS MATERIALIZED ({_weeks("s")}),
     subtracted AS ({SUBTRACT_CODES}),
     counted AS ({INSERT_CODES}),
-    held AS (
+    changed AS (
         UPDATE attendance_weeklyattendance w SET {CHANGE_WEEKS}
-        FROM weeks d WHERE {_match("w", "d", WEEK_KEY)}
-        RETURNING {", ".join(f"w.{c.strip()}" for c in WEEK_KEY.split(","))})
-    {INSERT_WEEKS.format(where="WHERE NOT EXISTS (SELECT 1 FROM held h WHERE "
-                         + _match("h", "d", WEEK_KEY) + ")")};
-{DROP_EMPTY}
+        FROM weeks d WHERE NOT ({ADDABLE}) AND {_match("w", "d", WEEK_KEY)})
+    {INSERT_WEEKS.format(where="WHERE " + ADDABLE)};
+    -- Code rows at 0 go; a week goes when its marks moved elsewhere (a key column changed)
+    -- and none is left in it.
+    DELETE FROM attendance_markcount c
+    USING ({_codes("(" + _sessions("old_marks") + ") o")}) d
+    WHERE c.sessions = 0 AND {_match("c", "d", CODE_KEY)};
+    DELETE FROM attendance_weeklyattendance w
+    USING (SELECT {WEEK_KEY} FROM ({_sessions("old_marks")}) o
+           EXCEPT SELECT {WEEK_KEY} FROM ({_sessions("new_marks")}) n) d
+    WHERE w.possible = 0 AND {_match("w", "d", WEEK_KEY)} AND NOT EXISTS ({MARKS_LEFT});
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION attendance_markcount_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION attendance_markcount_delete() RETURNS trigger LANGUAGE plpgsql
+{JOINS} AS $$
 BEGIN
     WITH s AS MATERIALIZED ({_sessions("old_marks", "-")}),
     codes AS ({_codes("s")}),
@@ -128,7 +148,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION attendance_markcount_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION attendance_markcount_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- DELETE, not TRUNCATE: the tables may be in the same TRUNCATE (a CASCADE from pupils, a
     -- test flush), and TRUNCATE refuses a table the running statement holds.
@@ -166,6 +186,10 @@ DROP FUNCTION IF EXISTS attendance_markcount_insert(), attendance_markcount_upda
 # The marks already held: counted once. The weeks the nightly job wrote are replaced by the
 # weeks of every mark held (the same figures, now for every week, not only up to its as_of).
 BACKFILL_SQL = f"""
+-- Room in each page for the triggers' updates to stay HOT (no index entries written):
+-- imports update these rows all the time, and WeeklyAttendance has four indexes.
+ALTER TABLE attendance_markcount SET (fillfactor = 70);
+ALTER TABLE attendance_weeklyattendance SET (fillfactor = 70);
 CREATE TEMP TABLE attendance_backfill_sessions ON COMMIT DROP AS
 {_sessions("attendance_sessionmark")};
 INSERT INTO attendance_markcount ({CODE_KEY}, sessions)
