@@ -11,7 +11,7 @@ class Rule(models.TextChoices):
     STALE_N = "stale_n", "N code not replaced within five school days"
     SCHOOL_SILENT = "school_silent", "School sent no marks for five school days"
     PENALTY_THRESHOLD = "penalty_threshold", "Reached the penalty notice threshold"
-    MISSING_FROM_DATA = "missing_from_data", "Stopped appearing in the school's data"
+    MISSING_FROM_DATA = "missing_from_data", "Missing from school registers"
 
 
 class Alert(models.Model):

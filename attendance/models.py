@@ -215,6 +215,7 @@ class SummaryRecord(models.Model):
 # Summaries, bands and band history (the nightly job): see attendance/classification.py.
 from attendance.summary_models import (  # noqa: E402,F401
     BandHistory,
+    MarkCount,
     PupilSummary,
     ReclassificationRun,
     WeeklyAttendance,

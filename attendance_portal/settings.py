@@ -121,6 +121,9 @@ CACHES = {
 # Alert rules (docs/nightly.md): thresholds the LA may tune.
 ALERT_UNEXPLAINED_RUN = env.int("ALERT_UNEXPLAINED_RUN", default=6)  # consecutive N/O sessions
 ALERT_STALE_N_DAYS = env.int("ALERT_STALE_N_DAYS", default=5)  # school days before N is stale
+# School days without marks: a school silent (to its link officer), or a caseload pupil missing
+# from the registers of a school that kept sending them (to the social worker).
+ALERT_SILENT_DAYS = env.int("ALERT_SILENT_DAYS", default=5)
 
 # --- Accounts and security -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

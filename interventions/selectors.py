@@ -298,20 +298,46 @@ THRESHOLD_WINDOWS_SQL = """
     WITH weeks AS (
         SELECT w.monday, w.n::int AS n
         FROM unnest(%(mondays)s::date[]) WITH ORDINALITY AS w(monday, n)
+    ), candidates AS MATERIALIZED (
+        -- a window cannot hold more than the pupil's academic years around it: only pupils
+        -- with 10 or more unauthorised sessions over those years (attendance_markcount) can
+        -- reach the threshold
+        SELECT m.pupil_id
+        FROM attendance_markcount m
+        JOIN attendance_attendancecode c ON c.code = m.code AND c.category = 'unauthorised'
+        WHERE m.academic_year BETWEEN %(first_year)s AND %(last_year)s {pupil_filter}
+        GROUP BY m.pupil_id HAVING sum(m.sessions) >= %(threshold)s
     ), per_week AS (
-        -- unauthorised sessions (G, N, O, U: AttendanceCode.category) per pupil per school week
-        SELECT m.pupil_id, wk.n, count(*) AS sessions
-        FROM attendance_sessionmark m
-        CROSS JOIN LATERAL (VALUES (m.am), (m.pm)) AS x(code)
-        JOIN attendance_attendancecode c ON c.code = x.code AND c.category = 'unauthorised'
-        JOIN weeks wk ON wk.monday = date_trunc('week', m.date)::date
-        WHERE m.date BETWEEN %(first_day)s AND %(as_of)s {pupil_filter}
-        GROUP BY m.pupil_id, wk.n
+        -- unauthorised sessions (G, N, O, U: AttendanceCode.category) per pupil per school week,
+        -- from the weekly counts the marks' triggers keep (attendance_weeklyattendance, every
+        -- school and academic year), less the marks of as_of's week dated after as_of
+        SELECT pupil_id, n, sum(sessions) AS sessions
+        FROM (
+            SELECT m.pupil_id, wk.n, m.unauthorised AS sessions
+            FROM candidates p
+            JOIN attendance_weeklyattendance m ON m.pupil_id = p.pupil_id
+             AND m.week_start BETWEEN %(first_day)s AND %(as_of)s AND m.unauthorised > 0
+            JOIN weeks wk ON wk.monday = m.week_start
+            UNION ALL
+            SELECT m.pupil_id, wk.n, -count(*)
+            FROM attendance_sessionmark m
+            CROSS JOIN LATERAL (VALUES (m.am), (m.pm)) AS x(code)
+            JOIN attendance_attendancecode c ON c.code = x.code AND c.category = 'unauthorised'
+            JOIN weeks wk ON wk.monday = %(as_of_week)s
+            WHERE m.school_id = ANY(ARRAY(SELECT id FROM schools_school))
+              AND m.date > %(as_of)s AND m.date <= %(as_of_week)s::date + 6
+              AND m.pupil_id IN (SELECT pupil_id FROM candidates)
+            GROUP BY m.pupil_id, wk.n
+        ) t
+        GROUP BY pupil_id, n
+        HAVING sum(sessions) > 0
     ), windows AS (
-        -- for each school week W, the sessions in the ten school weeks ending at W
+        -- for each school week W, the sessions in the ten school weeks ending at W: each
+        -- week's sessions count in the windows ending in it and the nine weeks after
         SELECT p.pupil_id, w.n, sum(p.sessions)::int AS sessions
-        FROM weeks w
-        JOIN per_week p ON p.n BETWEEN w.n - (%(weeks)s - 1) AND w.n
+        FROM per_week p
+        CROSS JOIN LATERAL generate_series(p.n, p.n + %(weeks)s - 1) AS g(n)
+        JOIN weeks w ON w.n = g.n
         WHERE w.monday >= %(from_monday)s
         GROUP BY p.pupil_id, w.n
     )
@@ -356,6 +382,9 @@ def threshold_params(*, as_of: date, from_day: date | None = None,
         "weeks": THRESHOLD_WEEKS,
         "threshold": THRESHOLD_SESSIONS,
         "from_monday": calendar.week_start(from_day),
+        "as_of_week": calendar.week_start(as_of),
+        "first_year": (mondays[0] if mondays else as_of).year - 1,
+        "last_year": as_of.year,
         "current_n": len(mondays),
         "pupil_ids": pupil_ids or [],
     }

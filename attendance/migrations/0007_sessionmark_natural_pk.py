@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY cannot run inside a transaction
 
     dependencies = [
-        ("attendance", "0005_weeklyattendance"),
+        ("attendance", "0006_markcount"),
     ]
 
     operations = [

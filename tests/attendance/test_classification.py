@@ -293,13 +293,106 @@ def test_it_rewrites_weeks_only_where_marks_changed(school, pupil):
     assert weeks == [(date(2025, 9, 1), 6, 5)]
 
 
-def test_it_leaves_other_schools_weeks_alone_in_a_school_run(school, other_school, pupil):
+def test_a_school_run_leaves_other_pupils_summaries_while_weeks_follow_the_marks(
+        school, other_school, pupil):
     other_pupil = PupilFactory()
     write_marks(pupil, school, ["/"] * 6)
     last = write_marks(other_pupil, other_school, ["/"] * 6)
     pupils_reclassify(as_of=last)
     SessionMark.objects.filter(pupil=other_pupil).update(am="O")
+    assert WeeklyAttendance.objects.get(pupil=other_pupil).attended == 3  # at once (triggers)
     pupils_reclassify(as_of=last, school_ids=[school.id])
-    assert WeeklyAttendance.objects.get(pupil=other_pupil).attended == 6  # not its school's run
+    assert city(other_pupil).attended == 6  # not its school's run
     pupils_reclassify(as_of=last, school_ids=[other_school.id])
-    assert WeeklyAttendance.objects.get(pupil=other_pupil).attended == 3
+    assert city(other_pupil).attended == 3
+
+
+def test_it_leaves_out_marks_after_as_of_mid_week(school, other_school, pupil):
+    """A run as of a Wednesday with later marks held equals a run where they never existed."""
+    EnrolmentFactory(pupil=pupil, school=other_school, registration="S")
+    codes = ["/", "I", "O", "/", "L", "N", "M", "/", "G", "#"] * 6
+    write_marks(pupil, school, codes)
+    write_marks(pupil, other_school, list(reversed(codes)))
+    as_of = date(2025, 10, 8)  # a Wednesday in the sixth week
+    fields = ["school_id", "possible", "attended", "authorised", "unauthorised", "code_counts",
+              "first_marked", "last_marked", "band", "recent_possible", "recent_attended",
+              "recent_band", "projected_band"]
+    pupils_reclassify(as_of=as_of)
+    with_later = list(PupilSummary.objects.order_by("school_id").values(*fields))
+    assert SessionMark.objects.filter(date__gt=as_of).exists()
+    SessionMark.objects.filter(date__gt=as_of).delete()
+    pupils_reclassify(as_of=as_of)
+    without = list(PupilSummary.objects.order_by("school_id").values(*fields))
+    assert with_later == without
+    by_school = {row["school_id"]: row for row in without}
+    sessions = 2 * len(school_days(start=START, end=as_of))  # 26 days to that Wednesday
+    assert by_school[school.id]["possible"] == sum(c != "#" for c in codes[:sessions])
+    assert by_school[school.id]["last_marked"] == as_of
+    assert by_school[None]["possible"] == sum(c != "#" for c in codes[:sessions]) + sum(
+        c != "#" for c in list(reversed(codes))[:sessions])
+
+
+def _school_keeps_sending(school, until=date(2025, 9, 17)):
+    classmate = PupilFactory()
+    EnrolmentFactory(pupil=classmate, school=school)
+    write_marks(classmate, school, ["/"] * 2 * len(school_days(start=START, end=until)))
+
+
+@pytest.mark.parametrize(("last_marked", "alerted"),
+                         [(date(2025, 9, 10), True), (date(2025, 9, 11), False)])
+def test_it_tells_the_social_worker_when_a_pupil_goes_missing_from_the_registers(
+        school, pupil, social_worker, la_officer, last_marked, alerted):
+    AllocationFactory(pupil=pupil, social_worker=social_worker)
+    _school_keeps_sending(school)
+    write_marks(pupil, school, ["/"] * 2 * len(school_days(start=START, end=last_marked)))
+    # As of Wednesday 17 September the five school days are 11, 12, 15, 16 and 17 September.
+    pupils_reclassify(as_of=date(2025, 9, 17))
+    alerts = Alert.objects.filter(rule=Rule.MISSING_FROM_DATA)
+    assert alerts.exists() is alerted
+    assert not Alert.objects.filter(rule=Rule.SCHOOL_SILENT, school=school).exists()
+    if alerted:
+        alert = alerts.get()
+        assert (alert.recipient, alert.pupil, alert.school) == (social_worker, pupil, school)
+        assert alert.evidence["last marked"] == "10/09/2025"
+        pupils_reclassify(as_of=date(2025, 9, 17))
+        assert alerts.count() == 1  # the same episode
+
+
+def test_it_raises_a_new_missing_alert_for_a_new_episode(school, pupil, social_worker):
+    AllocationFactory(pupil=pupil, social_worker=social_worker)
+    _school_keeps_sending(school, until=date(2025, 9, 26))
+    write_marks(pupil, school, ["/"] * 12)  # to 10 September
+    pupils_reclassify(as_of=date(2025, 9, 17))
+    SessionMark.objects.create(pupil=pupil, school=school, date=date(2025, 9, 18), am="/")
+    pupils_reclassify(as_of=date(2025, 9, 18))
+    assert Alert.objects.filter(rule=Rule.MISSING_FROM_DATA).count() == 1
+    pupils_reclassify(as_of=date(2025, 9, 26))  # gone again since the 18th
+    keys = set(Alert.objects.filter(rule=Rule.MISSING_FROM_DATA)
+               .values_list("dedup_key", flat=True))
+    assert keys == {f"missing:{pupil.id}:2025-09-10", f"missing:{pupil.id}:2025-09-18"}
+
+
+def test_it_leaves_a_missing_pupil_of_a_silent_school_to_the_silent_school_rule(
+        school, pupil, social_worker, la_officer):
+    AllocationFactory(pupil=pupil, social_worker=social_worker)
+    _school_keeps_sending(school, until=date(2025, 9, 10))  # then the whole school stops
+    write_marks(pupil, school, ["/"] * 12)
+    pupils_reclassify(as_of=date(2025, 9, 17))
+    assert Alert.objects.filter(rule=Rule.SCHOOL_SILENT, recipient=la_officer).exists()
+    assert not Alert.objects.filter(rule=Rule.MISSING_FROM_DATA).exists()
+
+
+def test_it_does_not_call_a_pupil_off_the_roll_missing(school, pupil, social_worker):
+    AllocationFactory(pupil=pupil, social_worker=social_worker)
+    pupil.enrolments.update(end_date=date(2025, 9, 12))  # taken off roll
+    _school_keeps_sending(school)
+    write_marks(pupil, school, ["/"] * 12)
+    pupils_reclassify(as_of=date(2025, 9, 17))
+    assert not Alert.objects.filter(rule=Rule.MISSING_FROM_DATA).exists()
+
+
+def test_it_does_not_call_a_pupil_off_the_caseload_missing(school, pupil, social_worker):
+    _school_keeps_sending(school)
+    write_marks(pupil, school, ["/"] * 12)
+    pupils_reclassify(as_of=date(2025, 9, 17))
+    assert not Alert.objects.filter(rule=Rule.MISSING_FROM_DATA).exists()
