@@ -19,6 +19,7 @@ A session the file leaves blank never clears a mark the portal holds.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -224,6 +225,23 @@ class Staged:
 UPSERT_SETTINGS = {"enable_memoize": "off", "work_mem": "64MB"}
 
 
+# For a straight COPY: the statement's rows are kept for the count triggers (a transition
+# table), in memory up to work_mem and spilled to disk beyond it.
+COPY_SETTINGS = {"work_mem": "64MB"}
+
+
+@contextmanager
+def local_settings(cursor, settings: dict[str, str]):
+    """Planner/memory settings for the statements inside, then back to what they were."""
+    names = list(settings)
+    cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in names))
+    before = cursor.fetchone()
+    settings_sql = "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in names)
+    cursor.execute(settings_sql, [settings[name] for name in names])
+    yield
+    cursor.execute(settings_sql, list(before))
+
+
 def marks_held(cursor, staged: Staged) -> bool:
     """Does the portal hold any mark for these schools between the first and last day?"""
     cursor.execute(
@@ -237,8 +255,9 @@ def marks_write(cursor, *, pupil_id, school_id, day, am, pm, codes: list[str],
                 staged: Staged) -> LoadCounts:
     """Write one batch: a straight COPY when nothing overlaps, else staging + ``marks_upsert``."""
     if FRESH_PLAIN_INSERT and not marks_held(cursor, staged):
-        rows = marks_copy(cursor, pupil_id=pupil_id, school_id=school_id, day=day, am=am, pm=pm,
-                          codes=codes)
+        with local_settings(cursor, COPY_SETTINGS):
+            rows = marks_copy(cursor, pupil_id=pupil_id, school_id=school_id, day=day, am=am,
+                              pm=pm, codes=codes)
         return LoadCounts(rows_written=rows, inserted=staged.marks)
     stage_create(cursor)
     stage_copy(cursor, pupil_id=pupil_id, school_id=school_id, day=day, am=am, pm=pm)
@@ -252,14 +271,9 @@ def marks_upsert(cursor, *, codes: list[str], staged: Staged) -> LoadCounts:
               "schools": staged.school_ids, "first": staged.first_day, "last": staged.last_day}
     # No ANALYZE of the staging table: the planner sizes it from its pages, which is enough to
     # choose between hashing the held range and probing the key.
-    names = list(UPSERT_SETTINGS)
-    cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in names))
-    before = cursor.fetchone()
-    settings_sql = "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in names)
-    cursor.execute(settings_sql, [UPSERT_SETTINGS[name] for name in names])
-    cursor.execute(UPSERT_SQL, params)
-    written, inserted, updated = cursor.fetchone()
-    cursor.execute(settings_sql, list(before))
+    with local_settings(cursor, UPSERT_SETTINGS):
+        cursor.execute(UPSERT_SQL, params)
+        written, inserted, updated = cursor.fetchone()
     return LoadCounts(rows_written=written, inserted=inserted, updated=updated,
                       unchanged=staged.marks - inserted - updated)
 

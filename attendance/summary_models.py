@@ -77,8 +77,12 @@ class WeeklyAttendance(models.Model):
     it is current as soon as an import commits; the week-by-week trends and sparklines read it,
     so no page groups raw marks by week. Summary rows (totals-only schools) have no weeks."""
 
-    pupil = models.ForeignKey("pupils.Pupil", on_delete=models.CASCADE, related_name="+")
-    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    pk = models.CompositePrimaryKey("pupil", "school", "academic_year", "week_start")
+    # No foreign-key constraints, as for MarkCount: the marks counted hold them.
+    pupil = models.ForeignKey("pupils.Pupil", on_delete=models.DO_NOTHING, db_constraint=False,
+                              db_index=False, related_name="+")
+    school = models.ForeignKey("schools.School", on_delete=models.DO_NOTHING,
+                               db_constraint=False, db_index=False, related_name="+")
     academic_year = models.PositiveSmallIntegerField()
     week_start = models.DateField(help_text="The Monday of the week")
     possible = models.PositiveIntegerField()
@@ -88,8 +92,6 @@ class WeeklyAttendance(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["pupil", "school", "academic_year", "week_start"],
-                                    name="weekly_one_row_per_pupil_school_week"),
             models.CheckConstraint(condition=Q(attended__lte=F("possible")),
                                    name="weekly_attended_within_possible"),
             models.CheckConstraint(condition=Q(week_start__week_day=2),
