@@ -27,6 +27,14 @@ def pupil_view_record(*, pupil: Pupil, user) -> None:
         accessed.send(sender=Pupil, instance=pupil)
 
 
+def pupils_view_record(*, pupils, user) -> None:
+    """Audit a list of pupils shown to ``user``: one access entry each, in one transaction (one
+    commit for the page, not one per row)."""
+    with transaction.atomic(), set_actor(user):
+        for pupil in pupils:
+            accessed.send(sender=Pupil, instance=pupil)
+
+
 # --- Roster import ---------------------------------------------------------------------------
 # A roster is a MIS export (SIMS, Arbor, Bromcom, ScholarPack…) of pupils on roll: one row per
 # pupil per school. Accepted headers and values are documented in docs/roster-formats.md.

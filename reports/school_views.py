@@ -1,9 +1,10 @@
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from attendance.selectors import current_academic_year
-from portal_ui.tables import sorted_paginated
+from portal_ui.tables import PAGE_SIZE, sorted_paginated
 from reports import charts
 from reports.caching import cached_for_latest_run, scope_key
 from reports.forms import CityFilterForm
@@ -113,12 +114,13 @@ def school_view(request, urn):
     years = dashboard_years() or [current_academic_year()]
     form = CityFilterForm(request.GET or None, years=years)
     form.is_valid()
-    pupils = None if external else list(pupils_of_concern(
-        user=request.user, school=report["school"], academic_year=report["academic_year"]))
+    pupils = None if external else Paginator(pupils_of_concern(
+        user=request.user, school=report["school"], academic_year=report["academic_year"]),
+        PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "reports/school.html", {
         "report": report, "tables": {t.key: t for t in tables},
         "breakdown_tables": [t for t in tables if t.key not in ("headline", "bands", "weeks")],
-        "figures": figures, "pupils": pupils, "external": external, "form": form,
+        "figures": figures, "pupils": pupils, "page": pupils, "external": external, "form": form,
         "query": _query(request, "external"),
     })
 

@@ -130,7 +130,7 @@ def cohort_dashboard_view(request, slug):
     from types import SimpleNamespace
 
     from portal_ui.tables import sorted_paginated
-    from pupils.services import pupil_view_record
+    from pupils.services import pupils_view_record
     from pupils.views import PUPIL_SORTS
     from reports.cohorts import cohort_pupils, cohort_tables, shown
 
@@ -159,8 +159,8 @@ def cohort_dashboard_view(request, slug):
     pupils = cohort_pupils(user=request.user, slug=slug, academic_year=dashboard["academic_year"],
                            filters=dashboard["filters"])
     page, sort = sorted_paginated(request, pupils, sorts=PUPIL_SORTS, default="-band")
-    for pupil in page:  # cohort membership is special-category data: audited like a record
-        pupil_view_record(pupil=pupil, user=request.user)
+    # cohort membership is special-category data: audited like a record
+    pupils_view_record(pupils=page, user=request.user)
     query = request.GET.copy()
     for key in ("page", "sort", "table", "external"):
         query.pop(key, None)

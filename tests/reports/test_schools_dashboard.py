@@ -259,6 +259,24 @@ def test_the_report_lists_pupils_in_bands_3_to_5_only_internally(small_city, man
     assert "Qzsurname" not in external.content.decode()
 
 
+def test_the_pupils_in_bands_3_to_5_come_a_page_at_a_time(small_city, manager, client,
+                                                          monkeypatch):
+    monkeypatch.setattr("reports.school_views.PAGE_SIZE", 2)
+    school = small_city["secondary"]
+    client.force_login(manager)
+    url = reverse("reports:school", args=[school.urn])
+
+    def listed(query=""):
+        html = client.get(url + query).content.decode()
+        table = html.split('data-testid="pupils-of-concern"')[1].split("</table>")[0]
+        return [n for n in ("Qzsurname06", "Qzsurname08", "Qzsurname10") if n in table], html
+
+    first, html = listed()
+    assert first == ["Qzsurname08", "Qzsurname10"]  # band 5, then band 4
+    assert "(3 pupils, 1 to 2 shown)" in html and 'data-testid="pagination"' in html
+    assert listed("?page=2")[0] == ["Qzsurname06"]
+
+
 def test_the_external_report_suppresses_groups_under_five(small_city, manager, client):
     school = small_city["secondary"]  # 5 pupils: the school shows; each year group (1) is "c"
     client.force_login(manager)
