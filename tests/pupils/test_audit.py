@@ -26,6 +26,21 @@ def _entries(instance, action):
 
 # --- Access ---------------------------------------------------------------------------------
 
+def test_a_listed_page_of_pupils_is_audited_like_single_views(school_lead, pupil):
+    from pupils.services import pupil_view_record, pupils_view_record
+    from tests.factories import PupilFactory
+
+    other = PupilFactory()
+    pupil_view_record(pupil=pupil, user=school_lead)
+    pupils_view_record(pupils=[pupil, other], user=school_lead)
+    fields = ("content_type", "object_pk", "object_id", "object_repr", "actor", "actor_email")
+    single, listed = _entries(pupil, LogEntry.Action.ACCESS).order_by("id").values(*fields)
+    assert single == listed
+    assert _entries(other, LogEntry.Action.ACCESS).get().actor == school_lead
+    pupils_view_record(pupils=[], user=school_lead)  # nothing listed, nothing written
+    assert LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count() == 3
+
+
 def test_it_logs_who_viewed_a_pupil_page(client, school_lead, pupil):
     client.force_login(school_lead)
     assert client.get(reverse("pupils:detail", args=[pupil.upn])).status_code == 200
