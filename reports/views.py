@@ -137,13 +137,15 @@ def cohort_dashboard_view(request, slug):
     form, dashboard = _cohort_request(request, slug)
     suppress = dashboard["suppressed"]
     tables = cohort_tables(dashboard, suppress=suppress)
-    figures = []
     headline, transition = dashboard["headline"], dashboard["transition"]
 
     def bands(cell):  # a suppressed band count is not drawn
         return SimpleNamespace(bands=[None if suppress and 0 < n < 5 else n for n in cell.bands])
 
-    if headline and headline.pupils:
+    def build_figures():  # only when the page body is not in the cache (the template calls it)
+        figures = []
+        if not (headline and headline.pupils):
+            return figures
         figures.append({"id": "chart-bands", "title": "Pupils by absence band" + (
             " this year" if transition else ""), "figure": charts.bands_figure(bands(headline)),
             "table": "bands"})
@@ -156,6 +158,8 @@ def cohort_dashboard_view(request, slug):
                             "figure": charts.measure_figure(title, cells, measure=measure,
                                                             name="Rate"),
                             "table": "headline"})
+        return figures
+
     pupils = cohort_pupils(user=request.user, slug=slug, academic_year=dashboard["academic_year"],
                            filters=dashboard["filters"])
     page, sort = sorted_paginated(request, pupils, sorts=PUPIL_SORTS, default="-band")
@@ -167,7 +171,12 @@ def cohort_dashboard_view(request, slug):
     return render(request, "reports/cohort.html", {
         "form": form, "dashboard": dashboard, "cohort": dashboard["cohort"],
         "headline": headline, "tables": {t["key"]: t for t in tables}, "table_list": tables,
-        "figures": figures, "page": page, "sort": sort, "query": query.urlencode(),
+        "figures": build_figures, "page": page, "sort": sort, "query": query.urlencode(),
+        # Figures, charts and tables: the same for everyone with this scope, until the next run
+        # or import (like the figures themselves).
+        "body_cache_key": cache_key(["cohort-body", slug, dashboard["academic_year"],
+                                     sorted(dashboard["filters"].items()),
+                                     scope_key(request.user), suppress, query.urlencode()]),
         "suppress": suppress, "movement": {
             key: shown(transition[key], transition[key], suppress)
             for key in ("improved", "same", "worse")} if transition else None,

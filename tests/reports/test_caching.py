@@ -144,3 +144,19 @@ def test_cohort_members_follow_the_latest_run(small_city, manager, client):  # n
     assert pupil.upn not in client.get(url, {"academic_year": 2025}).content.decode()  # cached
     ReclassificationRun.objects.create(as_of=date(2025, 10, 1), school_ids=[])
     assert pupil.upn in client.get(url, {"academic_year": 2025}).content.decode()
+
+
+def test_a_cached_cohort_page_is_never_served_to_another_scope(small_city, manager,  # noqa: F811
+                                                               client):
+    from tests.factories import UserFactory
+
+    officer = UserFactory(is_la_officer=True)
+    small_city["primary"].link_officer = officer
+    small_city["primary"].save()
+    url = reverse("reports:cohort", args=["send"])
+    client.force_login(manager)
+    html = client.get(url, {"academic_year": 2025}).content.decode()  # now cached
+    assert small_city["secondary"].name in html
+    client.force_login(officer)  # unsuppressed too: only the scope tells the pages apart
+    html = client.get(url, {"academic_year": 2025}).content.decode()
+    assert small_city["primary"].name in html and small_city["secondary"].name not in html
