@@ -2,15 +2,17 @@
 
 Cases: one for ``pupil`` (Hilltop, linked to ``la_officer``, led by ``school_lead``), one for
 ``other_pupil`` and one for ``caseload_pupil`` (both Riverside, led by ``other_school_lead``;
-``caseload_pupil`` is on ``social_worker``'s caseload). Managers see all; administrators, who
-are not caseworkers, see none. Outside the scope is a 404, never a 403.
+``caseload_pupil`` is on ``social_worker``'s caseload). Each case has one current intervention.
+Managers see all; administrators, who are not caseworkers, see none. Outside the scope is a 404,
+never a 403, on the pages.
 """
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from interventions.models import Case
-from interventions.services import case_open
+from interventions.models import Case, InterventionType
+from interventions.services import case_open, intervention_add
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +27,9 @@ READS = {
 EDITS = {**READS, "social_worker": set()}
 READ_PAGES = ["detail", "chronology_print"]
 EDIT_PAGES = ["stage", "close", "family_link", "intervention_add", "chronology_add",
-              "consultation", "alternatives", "hold", "penalty_add"]
+              "consultation", "alternatives", "hold", "hold_review", "penalty_add",
+              "intervention_end"]
+ITEM_PAGES = {"intervention_end"}  # /cases/<case>/interventions/<item>/...
 LIST_PAGES = ["list", "part_time", "ap", "under_20", "missing", "threshold", "penalty_notices"]
 
 
@@ -35,7 +39,15 @@ def world(request, school, other_school, la_officer, school_lead, other_school_l
     found = {name: request.getfixturevalue(name) for name in ROLES[1:] + CASES}
     for name in CASES:
         found[f"case:{name}"] = case_open(pupil=found[name], user=manager, reason="Concern")
+        found[f"item:{name}"] = intervention_add(
+            case=found[f"case:{name}"], user=manager, type=InterventionType.EARLY_HELP,
+            start_date=timezone.localdate())
     return found
+
+
+def _page_args(world, page, target):
+    case = world[f"case:{target}"]
+    return [case.pk, world[f"item:{target}"].pk] if page in ITEM_PAGES else [case.pk]
 
 
 @pytest.fixture
@@ -73,8 +85,16 @@ def test_it_opens_a_case_page_only_for_roles_that_may_read_it(as_role, world, ro
 @pytest.mark.parametrize("page", EDIT_PAGES)
 def test_it_opens_a_change_page_only_for_roles_that_may_add_to_the_case(as_role, world, role,
                                                                         target, page):
-    path = reverse(f"interventions:{page}", args=[world[f"case:{target}"].pk])
+    path = reverse(f"interventions:{page}", args=_page_args(world, page, target))
     _expect(as_role(role).get(path), role, target in EDITS[role], path)
+
+
+@pytest.mark.parametrize("page", sorted(ITEM_PAGES))
+def test_it_gives_a_404_for_an_intervention_of_another_case(as_role, world, page):
+    """The manager may change both cases, but an intervention is reached only through its own."""
+    path = reverse(f"interventions:{page}", args=[world["case:pupil"].pk,
+                                                  world["item:other_pupil"].pk])
+    assert as_role("manager").get(path).status_code == 404
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -126,11 +146,13 @@ def test_it_opens_the_social_worker_page_for_social_workers_only(as_role, world,
 
 def test_it_refuses_a_social_worker_posting_a_chronology_entry(as_role, world):
     case = world["case:caseload_pupil"]
+    before = case.chronology.count()
     response = as_role("social_worker").post(
         reverse("interventions:chronology_add", args=[case.pk]),
         {"occurred_on": "2025-10-01", "kind": "contact", "note": "Called mum"})
     assert response.status_code == 404
-    assert case.chronology.count() == 1
+    assert case.chronology.count() == before
+    assert not case.chronology.filter(note="Called mum").exists()
 
 
 @pytest.mark.parametrize("role", ROLES[1:])
