@@ -171,12 +171,9 @@ def pupil_city_summary(pupil: Pupil, today: date | None = None) -> PupilSummary 
             .order_by("-academic_year").first())
 
 
-def recommended_steps(*, case: Case) -> dict:
-    """The band's recommended next steps, each marked done where the case shows it."""
-    summary = pupil_city_summary(case.pupil)
-    if summary is None or summary.band is None:
-        return {"summary": summary, "band": None, "steps": []}
-    band = Band(summary.band)
+def _steps_marked(band: Band, case: Case) -> list[dict]:
+    """The band's recommended steps, each ``done`` True/False where the case shows it, None
+    where the portal cannot tell."""
     types = set(case.interventions.values_list("type", flat=True))
     kinds = set(case.chronology.values_list("kind", flat=True))
     consulted = case.consultations.exists()
@@ -194,7 +191,34 @@ def recommended_steps(*, case: Case) -> dict:
         else:
             done = None  # not something the portal can tell
         steps.append({"action": action, "done": done})
-    return {"summary": summary, "band": band, "steps": steps}
+    return steps
+
+
+def recommended_steps(*, case: Case) -> dict:
+    """The band's recommended next steps, each marked done where the case shows it."""
+    summary = pupil_city_summary(case.pupil)
+    if summary is None or summary.band is None:
+        return {"summary": summary, "band": None, "steps": []}
+    band = Band(summary.band)
+    return {"summary": summary, "band": band, "steps": _steps_marked(band, case)}
+
+
+def pupil_casework(*, user, pupil: Pupil, band: int | None) -> dict:
+    """Casework on the pupil page: the cases the user may see (``pupil_cases``, so scoping
+    holds), whether they may open one, and the band's recommended next steps marked done or not
+    against the visible live case. Without a visible live case the steps are not marked."""
+    cases = list(pupil_cases(user=user, pupil=pupil)) if has_casework_role(user) else []
+    live = next((c for c in cases if c.status != Case.Status.CLOSED), None)
+    can_open = live is None and casework_pupils(user=user, editable=True).filter(
+        pk=pupil.pk).exists()
+    band = Band(band) if band else None
+    if band is None:
+        steps = []
+    elif live is None:
+        steps = [{"action": action, "done": None} for action in RECOMMENDED_ACTIONS[band]]
+    else:
+        steps = _steps_marked(band, live)
+    return {"cases": cases, "live": live, "can_open": can_open, "band": band, "steps": steps}
 
 
 # --- Measured effect of an intervention --------------------------------------------------------
