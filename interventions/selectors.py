@@ -11,14 +11,21 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case as SqlCase
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from attendance.bands import RECOMMENDED_ACTIONS, Band
 from attendance.models import PupilSummary
-from interventions.models import Case, Intervention, InterventionType, PenaltyNotice
+from interventions.models import (
+    Case,
+    Intervention,
+    InterventionReview,
+    InterventionType,
+    PenaltyNotice,
+)
 from pupils.models import Enrolment, Pupil
 from pupils.selectors import caseload_allocations
 from schools import calendar
@@ -461,14 +468,34 @@ def penalty_threshold_list(*, user, as_of: date | None = None) -> list[dict]:
 
 # --- Oversight lists ---------------------------------------------------------------------------
 
+def with_review_dates(items: QuerySet[Intervention]) -> QuerySet[Intervention]:
+    """Annotate ``last_reviewed_on`` and ``next_review_due``: the latest recorded review's next
+    review date, or the intervention's own review date before any review is recorded."""
+    latest = InterventionReview.objects.filter(intervention=OuterRef("pk")).order_by(
+        "-reviewed_on", "-recorded_at", "-pk")
+    return items.annotate(
+        last_reviewed_on=Subquery(latest.values("reviewed_on")[:1]),
+        next_review_due=SqlCase(
+            When(Exists(latest), then=Subquery(latest.values("next_review_date")[:1])),
+            default=F("review_date")),
+    )
+
+
+def intervention_next_review_due(intervention: Intervention) -> date | None:
+    latest = intervention.reviews.order_by("-reviewed_on", "-recorded_at", "-pk").first()
+    return latest.next_review_date if latest else intervention.review_date
+
+
 def part_time_timetables(*, user, today: date | None = None) -> QuerySet[Intervention]:
-    """C2 timetables on the cases the user may read: current ones, and ended ones this year."""
+    """C2 timetables on the cases the user may read: current ones, and ended ones this year,
+    with the date the next review is due (``with_review_dates``)."""
     today = today or timezone.localdate()
     return (
-        Intervention.objects.filter(case__in=case_list(user=user), type=InterventionType.PART_TIME)
+        with_review_dates(Intervention.objects.filter(case__in=case_list(user=user),
+                                                      type=InterventionType.PART_TIME))
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=_year_start(today)))
         .select_related("case", "case__pupil", "owner")
-        .order_by("review_date", "pk")
+        .order_by(F("next_review_due").asc(nulls_last=True), "pk")
     )
 
 

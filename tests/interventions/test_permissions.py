@@ -28,8 +28,8 @@ EDITS = {**READS, "social_worker": set()}
 READ_PAGES = ["detail", "chronology_print"]
 EDIT_PAGES = ["stage", "close", "family_link", "intervention_add", "chronology_add",
               "consultation", "alternatives", "hold", "hold_review", "penalty_add",
-              "intervention_end"]
-ITEM_PAGES = {"intervention_end"}  # /cases/<case>/interventions/<item>/...
+              "intervention_end", "intervention_review"]
+ITEM_PAGES = {"intervention_end", "intervention_review"}  # /cases/<case>/interventions/<item>/...
 LIST_PAGES = ["list", "part_time", "ap", "under_20", "missing", "threshold", "penalty_notices"]
 
 
