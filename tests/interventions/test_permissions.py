@@ -179,6 +179,62 @@ def test_it_lists_cases_in_the_api_by_scope(as_role, world, role):
     assert listed == {world[name].upn for name in READS[role]}
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_it_lists_exactly_the_interventions_a_role_may_see_in_the_api(as_role, world, role):
+    response = as_role(role).get("/api/interventions/")
+    if role == "anonymous":
+        assert response.status_code in {401, 403}
+        return
+    assert response.status_code == 200
+    listed = {row["id"] for row in response.json()["results"]}
+    assert listed == {world[f"item:{name}"].pk for name in READS[role]}
+    for name in CASES:  # filtering by a case never reaches outside the scope
+        rows = as_role(role).get("/api/interventions/", {"case": world[f"case:{name}"].pk})
+        assert {row["id"] for row in rows.json()["results"]} == (
+            {world[f"item:{name}"].pk} if name in READS[role] else set())
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", CASES)
+def test_it_lets_only_the_allocated_social_worker_decide_in_the_api(as_role, world, role,
+                                                                    target):
+    case = world[f"case:{target}"]
+    response = as_role(role).post(f"/api/cases/{case.pk}/social-worker-decision/",
+                                  {"decision": "agreed", "note": "Agreed at CIN review"})
+    if role == "anonymous":
+        assert response.status_code in {401, 403}
+    elif target not in READS[role]:
+        assert response.status_code == 404
+    elif role == "social_worker":
+        assert response.status_code == 201
+        assert response.json()["social_worker"] == "Sian Worker"
+    else:
+        assert response.status_code == 403
+        assert "allocated social worker" in response.json()["detail"]
+    assert case.social_worker_decisions.exists() == (response.status_code == 201)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", CASES)
+def test_it_lets_only_officers_and_managers_start_a_prosecution_in_the_api(as_role, world, role,
+                                                                           target):
+    case = world[f"case:{target}"]
+    response = as_role(role).post(f"/api/cases/{case.pk}/prosecution/", {"note": ""})
+    if role == "anonymous":
+        assert response.status_code in {401, 403}
+    elif target not in READS[role]:
+        assert response.status_code == 404
+    elif role in {"manager", "la_officer"}:
+        # Allowed to ask, refused by the gates: nothing is recorded on these cases yet.
+        assert response.status_code == 400
+        assert response.json()["missing_gates"] == ["officer_consulted",
+                                                    "alternatives_considered"]
+    else:
+        assert response.status_code == 403
+        assert "LA attendance officer or a manager" in response.json()["detail"]
+    assert not case.legal_decisions.exists()
+
+
 @pytest.mark.parametrize("role", ROLES[1:])
 @pytest.mark.parametrize("target", CASES)
 def test_it_reads_a_case_and_its_rows_in_the_api_only_within_scope(as_role, world, role, target):
@@ -226,3 +282,9 @@ def test_it_puts_the_casework_endpoints_in_the_schema(as_role, world):
     for path in ("/api/cases/", "/api/cases/{id}/", "/api/interventions/", "/api/chronology/"):
         assert path in schema["paths"]
     assert "post" in schema["paths"]["/api/chronology/"]
+    for path in ("/api/cases/{id}/social-worker-decision/", "/api/cases/{id}/prosecution/"):
+        post = schema["paths"][path]["post"]
+        assert {"201", "400", "403", "404"} <= set(post["responses"]), path
+        assert "requestBody" in post, path
+    refusal = schema["components"]["schemas"]["LegalGateRefusal"]["properties"]
+    assert {"detail", "missing_gates", "reasons"} <= set(refusal)
