@@ -205,6 +205,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Two "kind" fields in the casework API: name their enums rather than hash them.
+    "ENUM_NAME_OVERRIDES": {
+        "ChronologyKindEnum": "interventions.models.ChronologyEntry.Kind",
+        "LegalDecisionKindEnum": "interventions.models.LegalDecision.Kind",
+    },
 }
 
 # --- Front end -------------------------------------------------------------------------------

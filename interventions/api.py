@@ -1,17 +1,37 @@
-"""Casework API: cases, interventions and chronology entries (list, read, create).
+"""Casework API: cases, interventions and chronology entries (list, read, create), and the
+legal route's decisions on a case (the social worker agrees or declines; a prosecution starts).
 
-Scoped by the same selectors as the pages; creating goes through the services, so the rules
-(and the ApplicationError → 400 messages) are the same. A case the caller may not add to is a
-404, exactly as on the pages.
+Scoped by the same selectors as the pages; changes go through the services, so the rules (and
+the ApplicationError → 400 messages) are the same. A case the caller may not add to is a 404,
+exactly as on the pages. The legal-route actions differ in one way: on a case the caller may
+see but whose decision is not theirs to make (wrong role), the answer is 403; a case they may
+not see is still a 404.
 """
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from interventions import selectors, services
-from interventions.models import Case, ChronologyEntry, Intervention, InterventionType, Stage
+from interventions.gates import allocated_social_workers
+from interventions.models import (
+    Case,
+    ChronologyEntry,
+    Intervention,
+    InterventionType,
+    LegalDecision,
+    SocialWorkerDecision,
+    Stage,
+)
 from schools.models import School
 
 
@@ -77,6 +97,47 @@ class ChronologyCreateSerializer(serializers.Serializer):
     corrects = serializers.IntegerField(required=False, allow_null=True)
 
 
+class SocialWorkerDecisionCreateSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=SocialWorkerDecision.Decision.choices)
+    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="",
+                                 help_text="Required when declining: what should happen instead.")
+
+
+class SocialWorkerDecisionSerializer(serializers.ModelSerializer):
+    social_worker = serializers.StringRelatedField()
+
+    class Meta:
+        model = SocialWorkerDecision
+        fields = ["id", "case", "social_worker", "decision", "note", "decided_at"]
+        read_only_fields = fields
+
+
+class ProsecutionCreateSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class LegalDecisionSerializer(serializers.ModelSerializer):
+    decided_by = serializers.StringRelatedField()
+    case_stage = serializers.CharField(source="case.stage", read_only=True)
+
+    class Meta:
+        model = LegalDecision
+        fields = ["id", "case", "kind", "note", "decided_by", "decided_at", "case_stage"]
+        read_only_fields = fields
+
+
+GATE_REFUSAL = inline_serializer("LegalGateRefusal", fields={
+    "detail": serializers.CharField(),
+    "missing_gates": serializers.ListField(
+        child=serializers.ChoiceField(choices=["officer_consulted", "alternatives_considered",
+                                               "social_worker_agreed", "hold_reviewed"]),
+        required=False),
+    "reasons": serializers.ListField(child=serializers.CharField(), required=False),
+})
+NOT_YOURS = OpenApiResponse(description="The caller may see the case but this decision is not "
+                                        "theirs to make")
+NOT_FOUND = OpenApiResponse(description="No case the caller may see has this id")
+
 CASE_FILTER = OpenApiParameter("case", int, description="Only this case's rows")
 
 
@@ -103,6 +164,52 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
                                   reason=body.validated_data["reason"],
                                   stage=body.validated_data["stage"])
         return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=SocialWorkerDecisionCreateSerializer,
+        responses={201: SocialWorkerDecisionSerializer,
+                   400: OpenApiResponse(GATE_REFUSAL, description="Refused (e.g. declining "
+                                                                  "without a reason)"),
+                   403: NOT_YOURS, 404: NOT_FOUND},
+        description="The child's allocated social worker agrees to, or declines, legal action "
+                    "(the legal gate for a child on a CIN or CP plan). Anyone else who may see "
+                    "the case gets a 403.")
+    @action(detail=True, methods=["post"], url_path="social-worker-decision")
+    def social_worker_decision(self, request, pk=None):
+        case = self.get_object()
+        if request.user not in allocated_social_workers(case.pupil):
+            raise PermissionDenied("Only the child's allocated social worker can agree or "
+                                   "decline legal action.")
+        body = SocialWorkerDecisionCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        record = services.social_worker_decision_record(
+            case=case, user=request.user, decision=body.validated_data["decision"],
+            note=body.validated_data["note"])
+        return Response(SocialWorkerDecisionSerializer(record).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ProsecutionCreateSerializer,
+        responses={201: LegalDecisionSerializer,
+                   400: OpenApiResponse(GATE_REFUSAL, description="Refused: ``detail`` names "
+                                        "each legal gate not passed; ``missing_gates`` gives "
+                                        "their keys and ``reasons`` the words for each"),
+                   403: NOT_YOURS, 404: NOT_FOUND},
+        description="The case proceeds as a prosecution (s444 Education Act 1996) once every "
+                    "legal gate is passed. LA officers and managers only; others who may see "
+                    "the case get a 403.")
+    @action(detail=True, methods=["post"], url_path="prosecution")
+    def prosecution(self, request, pk=None):
+        case = self.get_object()
+        if not (request.user.is_la_officer or request.user.is_manager):
+            raise PermissionDenied("Only an LA attendance officer or a manager can start a "
+                                   "prosecution.")
+        case = selectors.case_get_editable(user=request.user, pk=case.pk)
+        body = ProsecutionCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        decision = services.case_prosecution_start(case=case, user=request.user,
+                                                   note=body.validated_data["note"])
+        return Response(LegalDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(list=extend_schema(parameters=[CASE_FILTER]))

@@ -108,6 +108,15 @@ class InterventionEndForm(forms.Form):
                     "what happens next.")
 
 
+class InterventionReviewForm(forms.Form):
+    reviewed_on = _date("Date of the review")
+    note = _text("What did the review find and decide?",
+                 help_text="Who took part, what is working, what changes, whether it continues.")
+    next_review_date = _date("Next review date", required=False,
+                             help_text="Required for a part-time timetable: it must keep being "
+                                       "reviewed until it ends.")
+
+
 class ChronologyForm(forms.Form):
     occurred_on = _date("Date")
     kind = forms.ChoiceField(label="Type", choices=ChronologyEntry.Kind.choices,

@@ -170,6 +170,35 @@ class Intervention(models.Model):
         return self.end_date is None
 
 
+class InterventionReview(models.Model):
+    """A review of an intervention (a part-time timetable must be reviewed): who recorded it,
+    when it was held, what it found and decided, and when the next review is due. The latest
+    review's ``next_review_date`` replaces the intervention's ``review_date`` as the date the
+    next review is due (the oversight list's "Review overdue"). Append-only (migration 0003)."""
+
+    intervention = models.ForeignKey(Intervention, on_delete=models.PROTECT,
+                                     related_name="reviews")
+    reviewed_on = models.DateField()
+    note = models.TextField()
+    next_review_date = models.DateField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["reviewed_on", "recorded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(note=""), name="review_note_required"),
+            models.CheckConstraint(
+                condition=Q(next_review_date__isnull=True)
+                | Q(next_review_date__gt=F("reviewed_on")),
+                name="review_next_after_review"),
+        ]
+
+    def __str__(self):
+        return f"Review on {self.reviewed_on}"
+
+
 class ChronologyEntry(models.Model):
     """One dated event in the case. Append-only (database trigger)."""
 

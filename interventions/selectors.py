@@ -7,18 +7,25 @@ declining legal steps). Everyone else sees none, so every case URL is a 404 for 
 Officers, school leads and managers may add to the cases they see; social workers may not.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case as SqlCase
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from attendance.bands import RECOMMENDED_ACTIONS, Band
-from attendance.models import PupilSummary
-from interventions.models import Case, Intervention, InterventionType, PenaltyNotice
+from attendance.models import MarkCount, PupilSummary
+from interventions.models import (
+    Case,
+    Intervention,
+    InterventionReview,
+    InterventionType,
+    PenaltyNotice,
+)
 from pupils.models import Enrolment, Pupil
 from pupils.selectors import caseload_allocations
 from schools import calendar
@@ -171,12 +178,9 @@ def pupil_city_summary(pupil: Pupil, today: date | None = None) -> PupilSummary 
             .order_by("-academic_year").first())
 
 
-def recommended_steps(*, case: Case) -> dict:
-    """The band's recommended next steps, each marked done where the case shows it."""
-    summary = pupil_city_summary(case.pupil)
-    if summary is None or summary.band is None:
-        return {"summary": summary, "band": None, "steps": []}
-    band = Band(summary.band)
+def _steps_marked(band: Band, case: Case) -> list[dict]:
+    """The band's recommended steps, each ``done`` True/False where the case shows it, None
+    where the portal cannot tell."""
     types = set(case.interventions.values_list("type", flat=True))
     kinds = set(case.chronology.values_list("kind", flat=True))
     consulted = case.consultations.exists()
@@ -194,7 +198,34 @@ def recommended_steps(*, case: Case) -> dict:
         else:
             done = None  # not something the portal can tell
         steps.append({"action": action, "done": done})
-    return {"summary": summary, "band": band, "steps": steps}
+    return steps
+
+
+def recommended_steps(*, case: Case) -> dict:
+    """The band's recommended next steps, each marked done where the case shows it."""
+    summary = pupil_city_summary(case.pupil)
+    if summary is None or summary.band is None:
+        return {"summary": summary, "band": None, "steps": []}
+    band = Band(summary.band)
+    return {"summary": summary, "band": band, "steps": _steps_marked(band, case)}
+
+
+def pupil_casework(*, user, pupil: Pupil, band: int | None) -> dict:
+    """Casework on the pupil page: the cases the user may see (``pupil_cases``, so scoping
+    holds), whether they may open one, and the band's recommended next steps marked done or not
+    against the visible live case. Without a visible live case the steps are not marked."""
+    cases = list(pupil_cases(user=user, pupil=pupil)) if has_casework_role(user) else []
+    live = next((c for c in cases if c.status != Case.Status.CLOSED), None)
+    can_open = live is None and casework_pupils(user=user, editable=True).filter(
+        pk=pupil.pk).exists()
+    band = Band(band) if band else None
+    if band is None:
+        steps = []
+    elif live is None:
+        steps = [{"action": action, "done": None} for action in RECOMMENDED_ACTIONS[band]]
+    else:
+        steps = _steps_marked(band, live)
+    return {"cases": cases, "live": live, "can_open": can_open, "band": band, "steps": steps}
 
 
 # --- Measured effect of an intervention --------------------------------------------------------
@@ -437,39 +468,214 @@ def penalty_threshold_list(*, user, as_of: date | None = None) -> list[dict]:
 
 # --- Oversight lists ---------------------------------------------------------------------------
 
+def with_review_dates(items: QuerySet[Intervention]) -> QuerySet[Intervention]:
+    """Annotate ``last_reviewed_on`` and ``next_review_due``: the latest recorded review's next
+    review date, or the intervention's own review date before any review is recorded."""
+    latest = InterventionReview.objects.filter(intervention=OuterRef("pk")).order_by(
+        "-reviewed_on", "-recorded_at", "-pk")
+    return items.annotate(
+        last_reviewed_on=Subquery(latest.values("reviewed_on")[:1]),
+        next_review_due=SqlCase(
+            When(Exists(latest), then=Subquery(latest.values("next_review_date")[:1])),
+            default=F("review_date")),
+    )
+
+
+def intervention_next_review_due(intervention: Intervention) -> date | None:
+    latest = intervention.reviews.order_by("-reviewed_on", "-recorded_at", "-pk").first()
+    return latest.next_review_date if latest else intervention.review_date
+
+
 def part_time_timetables(*, user, today: date | None = None) -> QuerySet[Intervention]:
-    """C2 timetables on the cases the user may read: current ones, and ended ones this year."""
+    """C2 timetables on the cases the user may read: current ones, and ended ones this year,
+    with the date the next review is due (``with_review_dates``)."""
     today = today or timezone.localdate()
     return (
-        Intervention.objects.filter(case__in=case_list(user=user), type=InterventionType.PART_TIME)
+        with_review_dates(Intervention.objects.filter(case__in=case_list(user=user),
+                                                      type=InterventionType.PART_TIME))
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=_year_start(today)))
         .select_related("case", "case__pupil", "owner")
-        .order_by("review_date", "pk")
+        .order_by(F("next_review_due").asc(nulls_last=True), "pk")
     )
 
 
-def alternative_provision(*, user, today: date | None = None) -> list[Intervention]:
-    """AP placements with, where the provider is a school, the pupil's figures there."""
+# Register codes for a pupil educated off site: B (any other approved educational activity; before
+# 2024/25 "educated off site, not dual registration") and K (education provision arranged by the
+# LA). Both count as present (DOMAIN.md).
+OFF_SITE_CODES = ("B", "K")
+
+
+@dataclass
+class OffSite:
+    """One row of the alternative provision list: a pupil educated somewhere else, where, since
+    when, and their attendance there since it started."""
+
+    pupil: Pupil
+    start: date
+    end: date | None = None
+    planned_end: date | None = None
+    where: str = ""
+    where_school: School | None = None  # whose marks give "attendance there" (None: all)
+    placement: Intervention | None = None
+    dual: Enrolment | None = None
+    marks_school: School | None = None  # the school whose register has the B/K marks
+    codes: set = field(default_factory=set)
+    case: Case | None = None
+    possible: int = 0
+    attended: int = 0
+    off_site_sessions: int = 0
+
+    @property
+    def reasons(self) -> list[str]:
+        found = []
+        if self.placement is not None:
+            found.append("Alternative provision placement")
+        if self.dual is not None:
+            found.append("Dual registration")
+        if self.codes:
+            found.append(" and ".join(sorted(self.codes)) + " marks")
+        return found
+
+    @property
+    def rate(self) -> float | None:
+        return 100 * self.attended / self.possible if self.possible else None
+
+    @property
+    def attendance_from(self) -> str:
+        if self.where_school is not None:
+            return f"marks at {self.where_school.name}"
+        return "all the pupil's marks"
+
+
+def alternative_provision(*, user, today: date | None = None) -> list[OffSite]:
+    """Pupils educated off site this academic year, in the user's casework scope:
+
+    - alternative provision placements recorded on cases (current or ended this year);
+    - pupils with B or K marks this year (off site, approved or LA-arranged provision), where no
+      placement to a provider that is not a school already accounts for them;
+    - dual registration: a subsidiary enrolment (at a PRU or AP school) open this year.
+
+    "Attendance there" is counted from the marks since the placement started (to its end or
+    today): at the provider when it is a school on our list (a placement or the subsidiary
+    school), at the school whose register has the B/K marks for those, and from all the pupil's
+    marks for a provider that is not a school (its sessions are marked B or K by the school).
+    """
     today = today or timezone.localdate()
-    placements = list(
-        Intervention.objects.filter(case__in=case_list(user=user), type=InterventionType.AP)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=_year_start(today)))
-        .select_related("case", "case__pupil", "owner", "provider_school")
-        .order_by("case__pupil__surname", "pk")
-    )
-    keys = {(p.case.pupil_id, p.provider_school_id) for p in placements if p.provider_school_id}
+    year_start = _year_start(today)
     year = AcademicYear.start_year_for(today)
-    summaries = {}
-    if keys:
-        for summary in PupilSummary.objects.filter(
-            academic_year=year, pupil_id__in={k[0] for k in keys},
-            school_id__in={k[1] for k in keys},
-        ):
-            summaries[(summary.pupil_id, summary.school_id)] = summary
-    for placement in placements:
-        placement.provider_summary = summaries.get((placement.case.pupil_id,
-                                                    placement.provider_school_id))
-    return placements
+    pupils = casework_pupils(user=user, today=today)
+    rows: list[OffSite] = []
+
+    placements = list(
+        Intervention.objects.filter(case__in=case_list(user=user, today=today),
+                                    type=InterventionType.AP)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=year_start))
+        .filter(start_date__lte=today)
+        .select_related("case", "case__pupil", "owner", "provider_school")
+    )
+    for item in placements:
+        rows.append(OffSite(
+            pupil=item.case.pupil, case=item.case, placement=item, start=item.start_date,
+            end=item.end_date, planned_end=item.planned_end_date,
+            where=item.provider_school.name if item.provider_school else item.provider_name,
+            where_school=item.provider_school,
+        ))
+
+    duals = (Enrolment.objects.filter(pupil__in=pupils,
+                                      registration=Enrolment.Registration.SUBSIDIARY_DUAL,
+                                      start_date__lte=today)
+             .filter(Q(end_date__isnull=True) | Q(end_date__gte=year_start))
+             .select_related("pupil", "school"))
+    for enrolment in duals:
+        same = next((r for r in rows if r.pupil.pk == enrolment.pupil_id
+                     and r.where_school is not None and r.where_school.pk == enrolment.school_id
+                     and r.dual is None), None)
+        if same is not None:
+            same.dual = enrolment
+            continue
+        rows.append(OffSite(pupil=enrolment.pupil, dual=enrolment, start=enrolment.start_date,
+                            end=enrolment.end_date, where=enrolment.school.name,
+                            where_school=enrolment.school))
+
+    # B/K marks this year, found from the per-year code counts the marks' triggers keep.
+    pairs: dict[tuple[int, int], set] = {}
+    for pupil_id, school_id, code in MarkCount.objects.filter(
+            academic_year=year, code__in=OFF_SITE_CODES, sessions__gt=0,
+            pupil_id__in=pupils.values("pk")).values_list("pupil_id", "school_id", "code"):
+        pairs.setdefault((pupil_id, school_id), set()).add(code)
+    if pairs:
+        first_marks = _first_off_site_marks(pairs, since=year_start, today=today)
+        by_pupil = Pupil.objects.in_bulk({p for p, _ in first_marks})
+        schools = School.objects.in_bulk({s for _, s in first_marks})
+        for (pupil_id, school_id), first in sorted(first_marks.items()):
+            codes = pairs[(pupil_id, school_id)]
+            host = next((r for r in rows if r.pupil.pk == pupil_id and r.placement is not None
+                         and r.where_school is None), None)
+            if host is not None:  # a provider that is not a school: its sessions are B or K
+                host.codes |= codes
+                host.marks_school = schools[school_id]
+                continue
+            rows.append(OffSite(pupil=by_pupil[pupil_id], start=first, codes=set(codes),
+                                marks_school=schools[school_id],
+                                where=f"Off site (on the register of {schools[school_id].name})",
+                                where_school=schools[school_id]))
+
+    if not rows:
+        return rows
+    _off_site_attendance(rows, today=today)
+    visible = {}
+    for case in case_list(user=user, today=today).filter(
+            pupil_id__in={r.pupil.pk for r in rows}).order_by("opened_at", "pk"):
+        if case.status != Case.Status.CLOSED or case.pupil_id not in visible:
+            visible[case.pupil_id] = case
+    for row in rows:
+        row.case = row.case or visible.get(row.pupil.pk)
+    rows.sort(key=lambda r: (r.pupil.surname, r.pupil.forename, r.pupil.pk, r.start))
+    return rows
+
+
+def _first_off_site_marks(pairs: dict, *, since: date, today: date) -> dict:
+    """The first B or K mark this year of each (pupil, school): when the off-site provision
+    started, as far as the register shows."""
+    keys = list(pairs)
+    sql = """
+        SELECT m.pupil_id, m.school_id, min(m.date)
+        FROM unnest(%s::bigint[], %s::bigint[]) AS p(pupil_id, school_id)
+        JOIN attendance_sessionmark m ON m.pupil_id = p.pupil_id AND m.school_id = p.school_id
+         AND m.date BETWEEN %s AND %s
+        WHERE m.am = ANY(%s) OR m.pm = ANY(%s)
+        GROUP BY m.pupil_id, m.school_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[k[0] for k in keys], [k[1] for k in keys], since, today,
+                             list(OFF_SITE_CODES), list(OFF_SITE_CODES)])
+        return {(p, s): first for p, s, first in cursor.fetchall()}
+
+
+def _off_site_attendance(rows: list[OffSite], *, today: date) -> None:
+    """Possible and attended sessions, and B/K sessions, from each row's start to its end (or
+    today): at ``where_school``, or at every school when it is None. One query for all rows."""
+    sql = """
+        SELECT w.n,
+               count(*) FILTER (WHERE c.counts_as_possible),
+               count(*) FILTER (WHERE c.counts_as_attended),
+               count(*) FILTER (WHERE x.code = ANY(%s))
+        FROM unnest(%s::int[], %s::bigint[], %s::bigint[], %s::date[], %s::date[])
+             AS w(n, pupil_id, school_id, d0, d1)
+        JOIN attendance_sessionmark m ON m.pupil_id = w.pupil_id
+         AND m.date BETWEEN w.d0 AND w.d1 AND (w.school_id IS NULL OR m.school_id = w.school_id)
+        CROSS JOIN LATERAL (VALUES (m.am), (m.pm)) AS x(code)
+        JOIN attendance_attendancecode c ON c.code = x.code
+        GROUP BY w.n
+    """
+    params = [list(OFF_SITE_CODES), list(range(len(rows))), [r.pupil.pk for r in rows],
+              [r.where_school.pk if r.where_school else None for r in rows],
+              [r.start for r in rows], [min(r.end, today) if r.end else today for r in rows]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for n, possible, attended, off_site in cursor.fetchall():
+            rows[n].possible, rows[n].attended, rows[n].off_site_sessions = (
+                possible, attended, off_site)
 
 
 def under_twenty_percent(*, user, today: date | None = None) -> QuerySet[PupilSummary]:

@@ -29,6 +29,7 @@ from interventions.models import (
     ChronologyEntry,
     Family,
     Intervention,
+    InterventionReview,
     InterventionType,
     LegalDecision,
     OfficerConsultation,
@@ -262,6 +263,43 @@ def intervention_end(*, intervention: Intervention, user, end_date: date,
                f"Intervention ended: {intervention.get_type_display()}. Outcome: "
                f"{intervention.outcome}", on=end_date)
     return intervention
+
+
+@transaction.atomic
+def intervention_review_record(*, intervention: Intervention, user, reviewed_on: date, note: str,
+                               next_review_date: date | None = None) -> InterventionReview:
+    """Record a review of a current intervention: when it was held, what it found and decided
+    and, for a part-time timetable (which must keep being reviewed), when the next one is due.
+    Reviews are recorded in the order they were held."""
+    case = intervention.case
+    _live(case)
+    # Lock the intervention so two reviews recorded at once keep their order.
+    Intervention.objects.select_for_update().filter(pk=intervention.pk).first()
+    if intervention.end_date is not None:
+        raise ApplicationError("This intervention has ended: there is nothing to review.")
+    if not note.strip():
+        raise ApplicationError("Enter what the review found and decided.")
+    if reviewed_on > _today():
+        raise ApplicationError("The review date cannot be in the future.")
+    if reviewed_on < intervention.start_date:
+        raise ApplicationError("The review date cannot be before the intervention started.")
+    last = intervention.reviews.order_by("reviewed_on", "recorded_at", "pk").last()
+    if last is not None and reviewed_on < last.reviewed_on:
+        raise ApplicationError(f"A later review (held {last.reviewed_on:%-d %B %Y}) is already "
+                               "recorded. Record reviews in the order they were held.")
+    if intervention.type == InterventionType.PART_TIME and next_review_date is None:
+        raise ApplicationError("Enter the next review date: a part-time timetable must keep "
+                               "being reviewed until it ends.")
+    if next_review_date is not None and next_review_date <= reviewed_on:
+        raise ApplicationError("The next review date must be after this review.")
+    review = _save(InterventionReview(intervention=intervention, reviewed_on=reviewed_on,
+                                      note=note.strip(), next_review_date=next_review_date,
+                                      recorded_by=user))
+    _chronicle(case, user, ChronologyEntry.Kind.DECISION,
+               f"{intervention.get_type_display()} reviewed: {review.note}"
+               + (f". Next review by {next_review_date:%d/%m/%Y}" if next_review_date else ""),
+               on=reviewed_on)
+    return review
 
 
 @transaction.atomic

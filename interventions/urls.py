@@ -24,6 +24,8 @@ urlpatterns = [
     path("<int:pk>/interventions/add/", views.intervention_add_view, name="intervention_add"),
     path("<int:pk>/interventions/<int:item>/end/", views.intervention_end_view,
          name="intervention_end"),
+    path("<int:pk>/interventions/<int:item>/review/", views.intervention_review_view,
+         name="intervention_review"),
     path("<int:pk>/legal/consultation/", views.consultation_view, name="consultation"),
     path("<int:pk>/legal/alternatives/", views.alternatives_view, name="alternatives"),
     path("<int:pk>/legal/social-worker/", views.social_worker_decision_view,

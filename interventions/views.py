@@ -95,7 +95,8 @@ def case_open_view(request, upn):
 def case_detail_view(request, pk):
     case = s.case_get(user=request.user, pk=pk)
     user = request.user
-    interventions = list(case.interventions.select_related("owner", "provider_school", "case"))
+    interventions = list(s.with_review_dates(case.interventions.all())
+                         .select_related("owner", "provider_school", "case"))
     effects = s.intervention_effects(interventions=interventions)
     for item in interventions:
         item.effect = effects.get(item.pk)
@@ -264,6 +265,32 @@ def intervention_end_view(request, pk, item):
                       case=case, button="End intervention",
                       intro=f"Started {intervention.start_date:%-d %B %Y}, owner "
                             f"{intervention.owner}.")
+
+
+@login_required
+def intervention_review_view(request, pk, item):
+    case = s.case_get_editable(user=request.user, pk=pk)
+    intervention = get_object_or_404(case.interventions, pk=item)
+    form = f.InterventionReviewForm(request.POST or None,
+                                    initial={"reviewed_on": timezone.localdate()})
+    due = s.intervention_next_review_due(intervention)
+
+    def on_valid(data):
+        services.intervention_review_record(
+            intervention=intervention, user=request.user, reviewed_on=data["reviewed_on"],
+            note=data["note"], next_review_date=data["next_review_date"])
+        messages.success(request, f"Review of the {intervention.get_type_display().lower()} "
+                                  "recorded.")
+        return redirect(_case_url(case, "interventions"))
+
+    intro = f"{intervention.get_type_display()} from {intervention.start_date:%-d %B %Y}"
+    if intervention.planned_end_date:
+        intro += f", planned to end {intervention.planned_end_date:%-d %B %Y}"
+    if due:
+        intro += f". Review due {due:%-d %B %Y}"
+    return _form_page(request, form, on_valid, title="Record a review",
+                      caption=case.pupil.full_name, back=_case_url(case, "interventions"),
+                      case=case, button="Record review", intro=intro + ".")
 
 
 @login_required
@@ -437,8 +464,8 @@ def part_time_view(request):
     today = timezone.localdate()
     items = list(s.part_time_timetables(user=request.user))
     for item in items:
-        item.review_overdue = (item.end_date is None and item.review_date
-                               and item.review_date < today)
+        item.review_overdue = (item.end_date is None and item.next_review_due
+                               and item.next_review_due < today)
         item.past_end = (item.end_date is None and item.planned_end_date
                          and item.planned_end_date < today)
     return render(request, "interventions/part_time.html", {"items": items, "today": today})

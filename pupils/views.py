@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
-from attendance.bands import RECOMMENDED_ACTIONS, Band
+from attendance.bands import Band
 from attendance.selectors import (
     CALENDAR_CATEGORIES,
     caseload_table,
@@ -105,5 +105,4 @@ def pupil_detail_view(request, upn):
                                             today=today),
         "open_alerts": pupil_open_alerts(user=request.user, upn=upn),
         "band": Band(band) if band else None,
-        "recommended_actions": RECOMMENDED_ACTIONS.get(band, []) if band else [],
     })

@@ -57,16 +57,12 @@ def signed_points(value) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def pupil_cases(context, pupil):
-    """Cases of ``pupil`` the signed-in user may see, and whether they may open one."""
-    from interventions.selectors import casework_pupils
-    from interventions.selectors import pupil_cases as select
+def pupil_casework(context, pupil, band=None):
+    """Casework for the pupil page (``selectors.pupil_casework``) for the signed-in user."""
+    from interventions.selectors import pupil_casework as select
 
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
     if user is None or not user.is_authenticated:
-        return {"cases": [], "can_open": False}
-    cases = list(select(user=user, pupil=pupil))
-    can_open = casework_pupils(user=user, editable=True).filter(pk=pupil.pk).exists() and not any(
-        c.status != "closed" for c in cases)
-    return {"cases": cases, "can_open": can_open}
+        return {"cases": [], "live": None, "can_open": False, "band": None, "steps": []}
+    return select(user=user, pupil=pupil, band=getattr(band, "value", band))

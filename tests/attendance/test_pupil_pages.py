@@ -6,6 +6,7 @@ pages are read with "today" fixed inside that year.
 
 import re
 from datetime import date
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -15,6 +16,8 @@ from alerts.models import Alert, Rule
 from attendance.bands import RECOMMENDED_ACTIONS, Band
 from attendance.classification import pupils_reclassify
 from attendance.models import SessionMark
+from interventions.models import InterventionType
+from interventions.services import case_close, case_open, chronology_add, intervention_add
 from schools.calendar import school_days
 from tests.factories import (
     AllocationFactory,
@@ -112,6 +115,118 @@ def test_it_recommends_the_next_steps_for_the_pupils_band(client, school_lead, s
     for action in RECOMMENDED_ACTIONS[Band.PERSISTENT_ABSENCE]:
         assert action in text(inset)
     assert RECOMMENDED_ACTIONS[Band.SEVERE_ABSENCE][0] not in inset
+
+
+def _steps(html):
+    """(tag, action) for each recommended step on the pupil page; tag None when unmarked."""
+    inset = re.search(r'data-testid="recommended-actions">(.*?)</div>', html, re.S)
+    if inset is None:
+        return None
+    found = []
+    for item in re.findall(r"<li>(.*?)</li>", inset.group(1), re.S):
+        tag = re.search(r'<strong class="govuk-tag[^"]*"[^>]*>([^<]+)</strong>', item)
+        action = text(re.sub(r"<strong.*?</strong>", "", item, flags=re.S))
+        found.append((tag.group(1) if tag else None, unescape(action)))
+    return found
+
+
+def _case_with_some_steps_done(pupil, user):
+    """A case with an early help assessment and a home visit (band 3: two of five steps)."""
+    case = case_open(pupil=pupil, user=user, reason="90% and falling")
+    intervention_add(case=case, user=user, type=InterventionType.EARLY_HELP, start_date=TODAY)
+    chronology_add(case=case, user=user, occurred_on=TODAY, kind="visit", note="Home visit")
+    return case
+
+
+BAND_3_MARKED = [
+    ("Done", "Complete an early help assessment"),
+    ("Not done yet", "Consider a TAC and whole-family support"),
+    ("Done", "Keep a detailed chronology of visits, contacts and outcomes"),
+    ("Not done yet", "Consider an attendance contract or education supervision order"),
+    ("Not done yet", "Legal intervention may be considered once support has been explored"),
+]
+
+
+@pytest.mark.parametrize("user", ["school_lead", "la_officer", "manager"])
+def test_it_marks_each_recommended_step_done_or_not_from_the_live_case(client, request, user,
+                                                                        school, pupil):
+    classified(pupil, school)
+    case = _case_with_some_steps_done(pupil, request.getfixturevalue("school_lead"))
+    html = page(client, request.getfixturevalue(user), pupil)
+    assert _steps(html) == BAND_3_MARKED
+    assert reverse("interventions:detail", args=[case.pk]) + "#next-steps" in html
+    assert 'data-testid="steps-open-case"' not in html
+
+
+def test_it_marks_more_steps_done_as_the_case_records_them(client, school_lead, la_officer,
+                                                           school, pupil):
+    classified(pupil, school)
+    case = _case_with_some_steps_done(pupil, school_lead)
+    intervention_add(case=case, user=la_officer, type=InterventionType.ATTENDANCE_CONTRACT,
+                     start_date=TODAY)
+    assert _steps(page(client, school_lead, pupil)) == [
+        ("Done", "Complete an early help assessment"),
+        ("Not done yet", "Consider a TAC and whole-family support"),
+        ("Done", "Keep a detailed chronology of visits, contacts and outcomes"),
+        ("Done", "Consider an attendance contract or education supervision order"),
+        ("Not done yet", "Legal intervention may be considered once support has been explored"),
+    ]
+
+
+def test_it_says_check_for_a_step_the_portal_cannot_tell(client, school_lead, school, pupil):
+    # 15 of 20 sessions: 75%, band 4 (at risk of severe absence).
+    classified(pupil, school, ["/", "\\"] * 7 + ["O", "O"] * 3)
+    case_open(pupil=pupil, user=school_lead, reason="75%")
+    steps = dict((action, tag) for tag, action in _steps(page(client, school_lead, pupil)))
+    assert steps == {
+        "Review all support: what is working and what is not": "Check",
+        "Consult the school's attendance officer (required before legal proceedings)":
+            "Not done yet",
+        "Consult the early help advisor": "Check",
+        "Consider alternative provision": "Not done yet",
+    }
+
+
+def test_it_lists_the_steps_with_a_link_to_open_a_case_when_there_is_none(client, school_lead,
+                                                                         school, pupil):
+    classified(pupil, school)
+    html = page(client, school_lead, pupil)
+    assert _steps(html) == [(None, action) for action in RECOMMENDED_ACTIONS[
+        Band.PERSISTENT_ABSENCE]]
+    link = re.search(r'<a [^>]*data-testid="steps-open-case"', html).group(0)
+    assert reverse("interventions:open", args=[pupil.upn]) in link
+    assert "No case is open for Harry" in text(html)
+
+
+def test_it_does_not_mark_steps_from_a_closed_case(client, school_lead, school, pupil):
+    classified(pupil, school)
+    case = _case_with_some_steps_done(pupil, school_lead)
+    case_close(case=case, user=school_lead, note="Back to 97%")
+    html = page(client, school_lead, pupil)
+    assert {tag for tag, _ in _steps(html)} == {None}
+    assert 'data-testid="steps-open-case"' in html
+
+
+def test_it_shows_a_social_worker_the_marks_but_no_link_to_open_a_case(
+        client, social_worker, other_school, other_school_lead, caseload_pupil):
+    classified(caseload_pupil, other_school)
+    html = page(client, social_worker, caseload_pupil)
+    assert {tag for tag, _ in _steps(html)} == {None}
+    assert 'data-testid="steps-open-case"' not in html  # social workers do not open cases
+    _case_with_some_steps_done(caseload_pupil, other_school_lead)
+    assert _steps(page(client, social_worker, caseload_pupil)) == BAND_3_MARKED
+
+
+def test_it_never_marks_steps_from_a_case_the_user_may_not_see(client, administrator,
+                                                               school_lead, school, pupil):
+    """Administrators see pupil pages but hold no casework role: no marks, no case, no link."""
+    classified(pupil, school)
+    case = _case_with_some_steps_done(pupil, school_lead)
+    html = page(client, administrator, pupil)
+    assert _steps(html) == [(None, action) for action in RECOMMENDED_ACTIONS[
+        Band.PERSISTENT_ABSENCE]]
+    assert reverse("interventions:detail", args=[case.pk]) not in html
+    assert 'data-testid="steps-open-case"' not in html and "No case is open" not in html
 
 
 def test_it_shows_each_school_and_all_schools_for_a_dual_registered_pupil(

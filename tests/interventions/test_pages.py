@@ -164,21 +164,6 @@ def test_it_flags_overdue_reviews_and_timetables_past_their_end(client, case, la
     assert 'data-testid="review-overdue"' in html and 'data-testid="past-end"' in html
 
 
-def test_it_shows_attendance_at_an_ap_school(client, case, pupil, other_school, la_officer):
-    today = timezone.localdate()
-    year = today.year if today.month >= 9 else today.year - 1
-    PupilSummary.objects.create(pupil=pupil, school=other_school, academic_year=year,
-                                as_of=timezone.localdate(), possible=20, attended=15,
-                                authorised=0, unauthorised=5, band=4)
-    intervention_add(case=case, user=la_officer, type=InterventionType.AP,
-                     start_date=timezone.localdate(), provider_school=other_school)
-    intervention_add(case=case, user=la_officer, type=InterventionType.AP,
-                     start_date=timezone.localdate(), provider_name="Riverside Farm Project")
-    client.force_login(la_officer)
-    html = client.get(reverse("interventions:ap")).content.decode()
-    assert "75.0%" in html and "Riverside Farm Project" in html
-
-
 def test_it_lists_pupils_under_twenty_percent_city_wide(client, pupil, other_pupil, la_officer,
                                                         school_lead):
     today = timezone.localdate()

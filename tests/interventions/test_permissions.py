@@ -2,15 +2,17 @@
 
 Cases: one for ``pupil`` (Hilltop, linked to ``la_officer``, led by ``school_lead``), one for
 ``other_pupil`` and one for ``caseload_pupil`` (both Riverside, led by ``other_school_lead``;
-``caseload_pupil`` is on ``social_worker``'s caseload). Managers see all; administrators, who
-are not caseworkers, see none. Outside the scope is a 404, never a 403.
+``caseload_pupil`` is on ``social_worker``'s caseload). Each case has one current intervention.
+Managers see all; administrators, who are not caseworkers, see none. Outside the scope is a 404,
+never a 403, on the pages.
 """
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from interventions.models import Case
-from interventions.services import case_open
+from interventions.models import Case, InterventionType
+from interventions.services import case_open, intervention_add
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +27,9 @@ READS = {
 EDITS = {**READS, "social_worker": set()}
 READ_PAGES = ["detail", "chronology_print"]
 EDIT_PAGES = ["stage", "close", "family_link", "intervention_add", "chronology_add",
-              "consultation", "alternatives", "hold", "penalty_add"]
+              "consultation", "alternatives", "hold", "hold_review", "penalty_add",
+              "intervention_end", "intervention_review"]
+ITEM_PAGES = {"intervention_end", "intervention_review"}  # /cases/<case>/interventions/<item>/...
 LIST_PAGES = ["list", "part_time", "ap", "under_20", "missing", "threshold", "penalty_notices"]
 
 
@@ -35,7 +39,15 @@ def world(request, school, other_school, la_officer, school_lead, other_school_l
     found = {name: request.getfixturevalue(name) for name in ROLES[1:] + CASES}
     for name in CASES:
         found[f"case:{name}"] = case_open(pupil=found[name], user=manager, reason="Concern")
+        found[f"item:{name}"] = intervention_add(
+            case=found[f"case:{name}"], user=manager, type=InterventionType.EARLY_HELP,
+            start_date=timezone.localdate())
     return found
+
+
+def _page_args(world, page, target):
+    case = world[f"case:{target}"]
+    return [case.pk, world[f"item:{target}"].pk] if page in ITEM_PAGES else [case.pk]
 
 
 @pytest.fixture
@@ -73,8 +85,16 @@ def test_it_opens_a_case_page_only_for_roles_that_may_read_it(as_role, world, ro
 @pytest.mark.parametrize("page", EDIT_PAGES)
 def test_it_opens_a_change_page_only_for_roles_that_may_add_to_the_case(as_role, world, role,
                                                                         target, page):
-    path = reverse(f"interventions:{page}", args=[world[f"case:{target}"].pk])
+    path = reverse(f"interventions:{page}", args=_page_args(world, page, target))
     _expect(as_role(role).get(path), role, target in EDITS[role], path)
+
+
+@pytest.mark.parametrize("page", sorted(ITEM_PAGES))
+def test_it_gives_a_404_for_an_intervention_of_another_case(as_role, world, page):
+    """The manager may change both cases, but an intervention is reached only through its own."""
+    path = reverse(f"interventions:{page}", args=[world["case:pupil"].pk,
+                                                  world["item:other_pupil"].pk])
+    assert as_role("manager").get(path).status_code == 404
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -126,11 +146,13 @@ def test_it_opens_the_social_worker_page_for_social_workers_only(as_role, world,
 
 def test_it_refuses_a_social_worker_posting_a_chronology_entry(as_role, world):
     case = world["case:caseload_pupil"]
+    before = case.chronology.count()
     response = as_role("social_worker").post(
         reverse("interventions:chronology_add", args=[case.pk]),
         {"occurred_on": "2025-10-01", "kind": "contact", "note": "Called mum"})
     assert response.status_code == 404
-    assert case.chronology.count() == 1
+    assert case.chronology.count() == before
+    assert not case.chronology.filter(note="Called mum").exists()
 
 
 @pytest.mark.parametrize("role", ROLES[1:])
@@ -155,6 +177,62 @@ def test_it_lists_cases_in_the_api_by_scope(as_role, world, role):
     assert response.status_code == 200
     listed = {row["pupil_upn"] for row in response.json()["results"]}
     assert listed == {world[name].upn for name in READS[role]}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_lists_exactly_the_interventions_a_role_may_see_in_the_api(as_role, world, role):
+    response = as_role(role).get("/api/interventions/")
+    if role == "anonymous":
+        assert response.status_code in {401, 403}
+        return
+    assert response.status_code == 200
+    listed = {row["id"] for row in response.json()["results"]}
+    assert listed == {world[f"item:{name}"].pk for name in READS[role]}
+    for name in CASES:  # filtering by a case never reaches outside the scope
+        rows = as_role(role).get("/api/interventions/", {"case": world[f"case:{name}"].pk})
+        assert {row["id"] for row in rows.json()["results"]} == (
+            {world[f"item:{name}"].pk} if name in READS[role] else set())
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", CASES)
+def test_it_lets_only_the_allocated_social_worker_decide_in_the_api(as_role, world, role,
+                                                                    target):
+    case = world[f"case:{target}"]
+    response = as_role(role).post(f"/api/cases/{case.pk}/social-worker-decision/",
+                                  {"decision": "agreed", "note": "Agreed at CIN review"})
+    if role == "anonymous":
+        assert response.status_code in {401, 403}
+    elif target not in READS[role]:
+        assert response.status_code == 404
+    elif role == "social_worker":
+        assert response.status_code == 201
+        assert response.json()["social_worker"] == "Sian Worker"
+    else:
+        assert response.status_code == 403
+        assert "allocated social worker" in response.json()["detail"]
+    assert case.social_worker_decisions.exists() == (response.status_code == 201)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", CASES)
+def test_it_lets_only_officers_and_managers_start_a_prosecution_in_the_api(as_role, world, role,
+                                                                           target):
+    case = world[f"case:{target}"]
+    response = as_role(role).post(f"/api/cases/{case.pk}/prosecution/", {"note": ""})
+    if role == "anonymous":
+        assert response.status_code in {401, 403}
+    elif target not in READS[role]:
+        assert response.status_code == 404
+    elif role in {"manager", "la_officer"}:
+        # Allowed to ask, refused by the gates: nothing is recorded on these cases yet.
+        assert response.status_code == 400
+        assert response.json()["missing_gates"] == ["officer_consulted",
+                                                    "alternatives_considered"]
+    else:
+        assert response.status_code == 403
+        assert "LA attendance officer or a manager" in response.json()["detail"]
+    assert not case.legal_decisions.exists()
 
 
 @pytest.mark.parametrize("role", ROLES[1:])
@@ -204,3 +282,9 @@ def test_it_puts_the_casework_endpoints_in_the_schema(as_role, world):
     for path in ("/api/cases/", "/api/cases/{id}/", "/api/interventions/", "/api/chronology/"):
         assert path in schema["paths"]
     assert "post" in schema["paths"]["/api/chronology/"]
+    for path in ("/api/cases/{id}/social-worker-decision/", "/api/cases/{id}/prosecution/"):
+        post = schema["paths"][path]["post"]
+        assert {"201", "400", "403", "404"} <= set(post["responses"]), path
+        assert "requestBody" in post, path
+    refusal = schema["components"]["schemas"]["LegalGateRefusal"]["properties"]
+    assert {"detail", "missing_gates", "reasons"} <= set(refusal)

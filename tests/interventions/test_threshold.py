@@ -108,3 +108,67 @@ def test_it_reports_episodes_with_the_first_window_and_whether_current(pupil, sc
     [episode] = penalty_threshold_episodes(as_of=AS_OF, pupil_ids=[pupil.pk])
     assert episode["first_window_start"] == date(2025, 9, 29)  # half term is skipped
     assert episode["first_sessions"] == 10 and episode["current"] is True
+
+
+# --- Across October half term (27-31 October 2025, not a school week) ------------------------
+
+OCT_20 = date(2025, 10, 20)  # the last school week before half term
+NOV_3 = date(2025, 11, 3)  # the first school week after it
+
+
+def _calendar_weeks(first_monday, last_monday):
+    return (last_monday - first_monday).days // 7 + 1
+
+
+@pytest.mark.parametrize(("before", "after", "reached"),
+                         [(5, 4, False), (5, 5, True), (5, 6, True), (4, 5, False),
+                          (6, 5, True)])
+def test_it_adds_sessions_either_side_of_half_term(pupil, school, before, after, reached):
+    """9, 10 and 11 sessions split across the break: 9 is not at the threshold, 10 and 11 are.
+    The half-term week is no school week: no window ends in it and it takes no place in one."""
+    _sessions(pupil, school, before, monday=OCT_20)
+    _sessions(pupil, school, after, monday=NOV_3)
+    windows = _weeks(pupil)
+    if not reached:
+        assert windows == []
+        return
+    total = before + after
+    # Every window from the one ending in the week of 3 November (the first to hold both
+    # weeks) to the one ending on AS_OF, 19 December: seven school weeks, so seven windows.
+    ends = [w["window_end"] for w in windows]
+    assert ends == [date(2025, 11, 9), date(2025, 11, 16), date(2025, 11, 23),
+                    date(2025, 11, 30), date(2025, 12, 7), date(2025, 12, 14), AS_OF]
+    assert date(2025, 11, 2) not in ends  # the Sunday of half term ends no window
+    assert [w["sessions"] for w in windows] == [total] * 7
+    # The window ending 19 December holds ten school weeks: 15 December back to 6 October,
+    # skipping half term (eleven calendar weeks).
+    last = windows[-1]
+    assert last["window_start"] == date(2025, 10, 6)
+    assert _calendar_weeks(last["window_start"], date(2025, 12, 15)) == 11
+
+
+def test_it_reaches_sessions_eleven_calendar_weeks_apart_inside_ten_school_weeks(pupil, school):
+    """Counted in calendar weeks, 8 September and 17 November are eleven weeks apart and would
+    never share a ten-week window; in school weeks (half term skipped) they are ten."""
+    assert _calendar_weeks(date(2025, 9, 8), date(2025, 11, 17)) == 11
+    _sessions(pupil, school, 5, monday=date(2025, 9, 8))
+    _sessions(pupil, school, 5, monday=date(2025, 11, 17))
+    assert _weeks(pupil) == [{"pupil_id": pupil.pk, "window_start": date(2025, 9, 8),
+                              "window_end": date(2025, 11, 23), "sessions": 10}]
+
+
+def test_it_does_not_count_marks_made_in_half_term_towards_the_threshold(
+        pupil, other_school):
+    """The other way: a school open in the LA's half term (an academy with its own dates) marks
+    5 unauthorised sessions that week. Counted in calendar weeks, those and 5 more on 3 November
+    would reach 10; in the LA's school weeks the half-term week is no school week, so its marks
+    are not counted (a documented limit) and the threshold is not reached."""
+    half_term = [date(2025, 10, 27) + timedelta(days=n) for n in range(5)]
+    mark_days(pupil, other_school, half_term[:2], am="O", pm="O")
+    mark_days(pupil, other_school, half_term[2:3], am="G", pm="/")
+    _sessions(pupil, other_school, 5, monday=NOV_3)
+    assert _calendar_weeks(date(2025, 10, 27), NOV_3) == 2
+    assert _weeks(pupil) == []
+    # The same five sessions in the school week before half term do reach it.
+    _sessions(pupil, other_school, 5, monday=OCT_20)
+    assert _weeks(pupil)[0]["sessions"] == 10
