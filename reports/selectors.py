@@ -1,6 +1,7 @@
 """Reads for the dashboards: aggregates over the nightly summaries, scoped to the user here.
 
-Dashboards read ``attendance.PupilSummary`` (city-wide rows, school empty), never raw marks.
+Dashboards read ``attendance.PupilSummary`` (city-wide rows, school empty) and, for the weeks,
+``attendance.WeeklyAttendance``, never raw marks.
 One SQL statement per dashboard: a CTE of one row per pupil (their city-wide figures, their
 latest characteristics snapshot, their current school's phase and locality), then one
 ``GROUP BY`` per breakdown, glued with ``UNION ALL``.
