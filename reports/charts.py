@@ -51,13 +51,40 @@ def measure_figure(title: str, cells, *, measure: str, y_title: str = "%",
     return _json(figure)
 
 
-def weekly_figure(weeks) -> dict:
-    """Attendance per week (school report): a line, each week labelled by its Monday."""
-    figure = go.Figure(layout=_layout("Attendance week by week", y_title="Attendance %"))
-    figure.add_trace(go.Scatter(
-        x=[f"{w.week_start.day} {w.week_start:%b}" for w in weeks],
-        y=[float(r) if (r := w.attendance_rate) is not None else None for w in weeks],
-        name="This school", mode="lines+markers", line={"color": BLUE}))
-    figure.update_layout(showlegend=False, yaxis={"rangemode": "normal"},
+def _week_labels(weeks) -> list[str]:
+    return [f"{w.week_start.day} {w.week_start:%b}" for w in weeks]
+
+
+def _rates(weeks, attribute: str) -> list:
+    return [float(r) if (r := getattr(w, attribute)) is not None else None for w in weeks]
+
+
+def _weekly_axes(figure: go.Figure) -> None:
+    figure.update_layout(yaxis={"rangemode": "normal"},
                          xaxis={"title": {"text": "Week beginning"}, "type": "category"})
+
+
+def weekly_figure(weeks, *, name: str = "This school") -> dict:
+    """Attendance per week: a line, each week labelled by its Monday (a week without possible
+    sessions is a gap)."""
+    figure = go.Figure(layout=_layout("Attendance week by week", y_title="Attendance %"))
+    figure.add_trace(go.Scatter(x=_week_labels(weeks), y=_rates(weeks, "attendance_rate"),
+                                name=name, mode="lines+markers", line={"color": BLUE}))
+    _weekly_axes(figure)
+    figure.update_layout(showlegend=False)
+    return _json(figure)
+
+
+def weekly_absence_figure(weeks) -> dict:
+    """Overall, authorised and unauthorised absence per week: three lines."""
+    figure = go.Figure(layout=_layout("Absence week by week", y_title="% of possible sessions"))
+    x = _week_labels(weeks)
+    for attribute, name, colour, dash in (
+            ("absence_rate", "Overall absence", BLACK, "solid"),
+            ("authorised_rate", "Authorised", BLUE, "dash"),
+            ("unauthorised_rate", "Unauthorised", "#d4351c", "dot")):
+        figure.add_trace(go.Scatter(x=x, y=_rates(weeks, attribute), name=name,
+                                    mode="lines+markers", line={"color": colour, "dash": dash}))
+    _weekly_axes(figure)
+    figure.update_layout(yaxis={"rangemode": "tozero"})
     return _json(figure)

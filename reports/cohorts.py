@@ -205,6 +205,21 @@ def cohort_dashboard(*, user, slug: str, academic_year: int, filters: dict | Non
     return result
 
 
+def cohort_dashboard_cached(*, user, slug: str, academic_year: int,
+                            filters: dict | None = None) -> dict:
+    """``cohort_dashboard``, kept per scope until the next run or import (reports.caching); the
+    page, its CSVs and the API share the entry."""
+    from reports.caching import cached_for_latest_run, scope_key
+
+    if cohort_scope(user) is None:
+        raise Http404("No cohort dashboards for this user")
+    filters = filters or {}
+    return cached_for_latest_run(
+        ["cohort", slug, academic_year, scope_key(user), sorted(filters.items())],
+        lambda: cohort_dashboard(user=user, slug=slug, academic_year=academic_year,
+                                 filters=filters))
+
+
 # --- Y6 -> Y7 transition ------------------------------------------------------------------------
 
 _TRANSITION_JOIN = """

@@ -24,7 +24,8 @@ def cell_row(title: str, cell: Cell) -> list[str]:
         title, cell.label, str(cell.pupils), str(cell.possible), _blank(cell.attendance_rate),
         _blank(cell.absence_rate), _blank(cell.authorised_rate), _blank(cell.unauthorised_rate),
         _blank(cell.pa_rate), _blank(cell.sa_rate), *[str(n) for n in cell.bands],
-        _blank(cell.benchmark("absence")), _blank(cell.benchmark("absence", "statistical_neighbour")),
+        _blank(cell.benchmark("absence")),
+        _blank(cell.benchmark("absence", "statistical_neighbour")),
         _blank(cell.benchmark("pa")), _blank(cell.benchmark("sa")),
     ]
 
@@ -53,6 +54,25 @@ def dashboard_rows(dashboard: dict, *, external: bool) -> list[list[str]]:
     for title, cell in pairs:
         row = cell_row(title, cell)
         rows.append(suppress_row(row, cell.pupils) if external else row)
+    return rows
+
+
+WEEK_HEADER = [
+    "Week beginning", "Pupils", "Possible sessions", "Attended sessions",
+    "Authorised absence sessions", "Unauthorised absence sessions", "Attendance %",
+    "Overall absence %", "Authorised absence %", "Unauthorised absence %",
+]
+
+
+def week_rows(weeks, *, external: bool) -> list[list]:
+    """One row per week (``reports.selectors.Week``; values, not text: the CSV writes them as
+    text, the XLSX keeps dates and numbers). ``external``: a week with 1 to 4 pupils with
+    possible sessions reads "c" in every figure."""
+    rows = []
+    for w in weeks:
+        row = [w.week_start, w.pupils, w.possible, w.attended, w.authorised, w.unauthorised,
+               w.attendance_rate, w.absence_rate, w.authorised_rate, w.unauthorised_rate]
+        rows.append(suppress_row(row, w.pupils, figures=slice(1, None)) if external else row)
     return rows
 
 

@@ -8,7 +8,6 @@ row per pupil, school and week, written by the nightly job), summed per school a
 """
 
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 
 from django.db import connection
@@ -19,11 +18,14 @@ from reports.selectors import (
     BREAKDOWNS,
     CHARACTERISTICS,
     SUPPRESSION_THRESHOLD,
+    WEEK_SUMS,
     Cell,
+    Week,
     _benchmarks,
     base_sql,
     city_dashboard,
     filter_conditions,
+    make_week,
     percent,
     where_clause,
 )
@@ -42,23 +44,6 @@ def schools_allowed(user) -> bool:
 
 
 # --- weekly figures ----------------------------------------------------------------------------
-
-@dataclass
-class Week:
-    week_start: date
-    possible: int
-    attended: int
-    authorised: int = 0
-    unauthorised: int = 0
-
-    @property
-    def attendance_rate(self):
-        return percent(self.attended, self.possible)
-
-    @property
-    def absence_rate(self):
-        return percent(self.possible - self.attended, self.possible)
-
 
 @dataclass
 class Trend:
@@ -151,8 +136,7 @@ def _weekly(*, academic_year: int, filters: dict, school_ids: list[int]) -> dict
         pupils = f"""JOIN (SELECT pupil_id, summary_school FROM base {condition}) b
         ON b.pupil_id = w.pupil_id AND b.summary_school = w.school_id"""
     sql = (base_sql(scope="school_set") if characteristic else "") + f"""
-    SELECT w.school_id, w.week_start, sum(w.possible), sum(w.attended), sum(w.authorised),
-           sum(w.unauthorised)
+    SELECT w.school_id, w.week_start, {WEEK_SUMS}
       FROM attendance_weeklyattendance w
       {pupils}
      WHERE w.academic_year = %(year)s AND w.school_id = ANY(%(schools)s)
@@ -161,9 +145,8 @@ def _weekly(*, academic_year: int, filters: dict, school_ids: list[int]) -> dict
     found: dict[int, list[Week]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for school_id, week_start, possible, attended, authorised, unauthorised in cursor:
-            found.setdefault(school_id, []).append(
-                Week(week_start, possible or 0, attended or 0, authorised or 0, unauthorised or 0))
+        for school_id, *week in cursor:
+            found.setdefault(school_id, []).append(make_week(*week))
     return found
 
 
@@ -287,6 +270,17 @@ def schools_table(*, user, academic_year: int, filters: dict | None = None) -> S
     return SortableRows(rows)
 
 
+def schools_table_cached(*, user, academic_year: int, filters: dict | None = None):
+    """``schools_table``, kept per scope until the next run or import (reports.caching); the
+    page, its downloads and the API share the entry."""
+    from reports.caching import cached_for_latest_run, scope_key
+
+    filters = filters or {}
+    return cached_for_latest_run(
+        ["schools", academic_year, scope_key(user), sorted(filters.items())],
+        lambda: schools_table(user=user, academic_year=academic_year, filters=filters))
+
+
 # --- the individual school report ---------------------------------------------------------------
 
 def _national(benchmarks: dict, school: School, characteristic: str | None) -> tuple[str, dict]:
@@ -332,6 +326,17 @@ def school_report(*, user, urn: str, academic_year: int, filters: dict | None = 
         "weeks": weeks,
         "trend": trend_of(weeks),
     }
+
+
+def school_report_cached(*, user, urn: str, academic_year: int, filters: dict | None = None):
+    """``school_report``, kept per scope until the next run or import: the same URN reached by
+    another scope is computed (and refused) afresh."""
+    from reports.caching import cached_for_latest_run, scope_key
+
+    filters = filters or {}
+    return cached_for_latest_run(
+        ["school-report", urn, academic_year, scope_key(user), sorted(filters.items())],
+        lambda: school_report(user=user, urn=urn, academic_year=academic_year, filters=filters))
 
 
 def pupils_of_concern(*, user, school: School, academic_year: int):

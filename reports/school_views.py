@@ -6,7 +6,6 @@ from django.shortcuts import render
 from attendance.selectors import current_academic_year
 from portal_ui.tables import PAGE_SIZE, sorted_paginated
 from reports import charts
-from reports.caching import cached_for_latest_run, scope_key
 from reports.forms import CityFilterForm
 from reports.school_exports import (
     school_report_tables,
@@ -18,9 +17,9 @@ from reports.school_exports import (
 from reports.school_report import (
     SORTS,
     pupils_of_concern,
-    school_report,
+    school_report_cached,
     schools_allowed,
-    schools_table,
+    schools_table_cached,
 )
 from reports.selectors import CHARACTERISTICS, dashboard_years
 
@@ -53,9 +52,7 @@ def _download(content, *, name: str, kind: str) -> HttpResponse:
 
 def _schools_table(request, year, filters):
     """The schools table, cached per scope until the next nightly run or import."""
-    return cached_for_latest_run(
-        ["schools", year, scope_key(request.user), sorted(filters.items())],
-        lambda: schools_table(user=request.user, academic_year=year, filters=filters))
+    return schools_table_cached(user=request.user, academic_year=year, filters=filters)
 
 
 def _year_label(year: int) -> str:
@@ -93,9 +90,7 @@ def schools_export(request, kind: str):
 def _report(request, urn):
     _, year, filters = _filters(request)
     # Cached per scope: the same URN reached by another scope is computed (and refused) afresh.
-    return cached_for_latest_run(
-        ["school-report", urn, year, scope_key(request.user), sorted(filters.items())],
-        lambda: school_report(user=request.user, urn=urn, academic_year=year, filters=filters))
+    return school_report_cached(user=request.user, urn=urn, academic_year=year, filters=filters)
 
 
 @login_required

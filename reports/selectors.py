@@ -1,12 +1,14 @@
 """Reads for the dashboards: aggregates over the nightly summaries, scoped to the user here.
 
-Dashboards read ``attendance.PupilSummary`` (city-wide rows, school empty), never raw marks.
+Dashboards read ``attendance.PupilSummary`` (city-wide rows, school empty) and, for the weeks,
+``attendance.WeeklyAttendance``, never raw marks.
 One SQL statement per dashboard: a CTE of one row per pupil (their city-wide figures, their
 latest characteristics snapshot, their current school's phase and locality), then one
 ``GROUP BY`` per breakdown, glued with ``UNION ALL``.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
@@ -218,6 +220,45 @@ class Cell:
         return figure.value if figure else None
 
 
+@dataclass
+class Week:
+    """Sessions in one week (Monday start), summed over a group of pupils; ``pupils``: those
+    with possible sessions that week."""
+
+    week_start: date
+    possible: int
+    attended: int
+    authorised: int = 0
+    unauthorised: int = 0
+    pupils: int = 0
+
+    @property
+    def attendance_rate(self):
+        return percent(self.attended, self.possible)
+
+    @property
+    def absence_rate(self):
+        return percent(self.possible - self.attended, self.possible)
+
+    @property
+    def authorised_rate(self):
+        return percent(self.authorised, self.possible)
+
+    @property
+    def unauthorised_rate(self):
+        return percent(self.unauthorised, self.possible)
+
+
+# The columns of a weekly statement after its grouping keys: Week(week_start, *these).
+WEEK_SUMS = """sum(w.possible), sum(w.attended), sum(w.authorised), sum(w.unauthorised),
+       count(DISTINCT w.pupil_id) FILTER (WHERE w.possible > 0)"""
+
+
+def make_week(week_start: date, possible, attended, authorised, unauthorised, pupils) -> Week:
+    return Week(week_start, possible or 0, attended or 0, authorised or 0, unauthorised or 0,
+                pupils or 0)
+
+
 def _labels() -> dict[str, dict[str, str]]:
     localities = {str(pk): name for pk, name in Locality.objects.values_list("pk", "name")}
     return {
@@ -359,6 +400,44 @@ def city_dashboard(*, user, academic_year: int, filters: dict | None = None, sch
         "headline": headline,
         "breakdowns": [{"key": b, "title": BREAKDOWNS[b], "cells": groups[b]} for b in keys],
     }
+
+
+def city_weeks(*, user, academic_year: int, filters: dict | None = None) -> list[Week]:
+    """The city's sessions week by week (Mondays in order) for the pupils the city dashboard
+    counts under the same filters, at every school they attended that week. From
+    ``attendance_weeklyattendance`` (kept by the marks' triggers), never the marks. Http404 for
+    users who may not see the city dashboard."""
+    if not dashboard_allowed(user):
+        raise Http404("No dashboard for this user")
+    params = {"year": academic_year}
+    where = filter_conditions(filters or {}, params)
+    if where:  # the pupils the dashboard counts: the base CTE, filtered
+        prefix, pupils = base_sql(), f"SELECT pupil_id FROM base {where_clause(where)}"
+    else:  # every pupil with a city-wide summary: the same pupils without building the CTE
+        prefix, pupils = "", f"SELECT pupil_id FROM ({CITY_SUMMARIES}) s"
+    sql = prefix + f"""
+SELECT w.week_start, {WEEK_SUMS}
+  FROM attendance_weeklyattendance w
+  JOIN ({pupils}) b ON b.pupil_id = w.pupil_id
+ WHERE w.academic_year = %(year)s
+ GROUP BY w.week_start
+ ORDER BY w.week_start"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [make_week(*row) for row in cursor.fetchall()]
+
+
+def city_weeks_cached(*, user, academic_year: int, filters: dict | None = None) -> list[Week]:
+    """``city_weeks``, kept until the next run or import (reports.caching). Like the city
+    dashboard's figures, the same for everyone allowed (checked first), so no scope in the key."""
+    from reports.caching import cached_for_latest_run
+
+    if not dashboard_allowed(user):
+        raise Http404("No dashboard for this user")
+    filters = filters or {}
+    return cached_for_latest_run(
+        ["city-weeks", academic_year, sorted(filters.items())],
+        lambda: city_weeks(user=user, academic_year=academic_year, filters=filters))
 
 
 def dashboard_years() -> list[int]:

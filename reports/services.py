@@ -76,7 +76,7 @@ def dashboards_warm() -> list[str]:
     from accounts.models import User
     from reports.caching import cached_for_latest_run
     from reports.quarterly import quarterly_report, report_period_default, report_years
-    from reports.selectors import city_dashboard, dashboard_years
+    from reports.selectors import city_dashboard, city_weeks_cached, dashboard_years
 
     reader = (User.objects.filter(Q(is_manager=True) | Q(is_administrator=True), is_active=True)
               .order_by("pk").first())
@@ -87,6 +87,7 @@ def dashboards_warm() -> list[str]:
     if years:
         cached_for_latest_run(["city", years[0], []], lambda: city_dashboard(
             user=reader, academic_year=years[0], filters={}))
+        city_weeks_cached(user=reader, academic_year=years[0], filters={})
         warmed.append(f"city {years[0]}")
     year, term = report_period_default(day=timezone.localdate())
     if year in report_years():

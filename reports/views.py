@@ -6,10 +6,15 @@ from django.shortcuts import render
 
 from attendance.selectors import current_academic_year
 from reports import charts
-from reports.caching import cache_key, cached_for_latest_run, scope_key
-from reports.exports import dashboard_rows, write_csv
+from reports.caching import cache_key, cached_for_latest_run
+from reports.exports import WEEK_HEADER, dashboard_rows, week_rows, write_csv
 from reports.forms import CityFilterForm
-from reports.selectors import city_dashboard, dashboard_allowed, dashboard_years
+from reports.selectors import (
+    city_dashboard,
+    city_weeks_cached,
+    dashboard_allowed,
+    dashboard_years,
+)
 
 CHART_MEASURES = [  # (breakdown, measure, title)
     ("phase", "absence", "Overall absence by phase"),
@@ -45,7 +50,13 @@ def _characteristic_cells(dashboard):
     return cells
 
 
-def _figures(dashboard) -> list[dict]:
+def _weeks(request, dashboard):
+    """The city's weeks under the dashboard's year and filters (cached like the dashboard)."""
+    return city_weeks_cached(user=request.user, academic_year=dashboard["academic_year"],
+                             filters=dashboard["filters"])
+
+
+def _figures(dashboard, weeks) -> list[dict]:
     by_key = {b["key"]: b for b in dashboard["breakdowns"]}
     figures = []
     headline = dashboard["headline"]
@@ -62,6 +73,13 @@ def _figures(dashboard) -> list[dict]:
         figures.append({"id": "chart-characteristics-pa", "kind": "measure", "measure": "pa",
                         "title": title, "cells": cells,
                         "figure": charts.measure_figure(title, cells, measure="pa")})
+        if weeks:  # two charts over one table: attendance, then the three absence rates
+            figures.append({"id": "chart-weeks", "kind": "weeks",
+                            "title": "Attendance week by week",
+                            "figure": charts.weekly_figure(weeks, name="City")})
+            figures.append({"id": "chart-weeks-absence", "kind": "weeks", "weeks": weeks,
+                            "title": "Absence week by week",
+                            "figure": charts.weekly_absence_figure(weeks)})
     return figures
 
 
@@ -72,7 +90,7 @@ def city_dashboard_view(request):
     return render(request, "reports/city.html", {
         "form": form, "dashboard": dashboard, "headline": dashboard["headline"],
         # Built only when the page body is not in the cache (the template calls it).
-        "figures": lambda: _figures(dashboard),
+        "figures": lambda: _figures(dashboard, _weeks(request, dashboard)),
         # The rendered figures, charts and tables (no user-specific content) are cached until
         # the next run or import, like the figures themselves.
         "body_cache_key": cache_key(["city-body", dashboard["academic_year"],
@@ -83,14 +101,21 @@ def city_dashboard_view(request):
 
 @login_required
 def city_dashboard_csv(request):
-    """The breakdown tables as CSV. ``?external=1``: for outside the council, with groups of
-    fewer than five pupils suppressed."""
+    """The breakdown tables as CSV, or with ``?table=weeks`` the weeks. ``?external=1``: for
+    outside the council, with groups (or weeks) of fewer than five pupils suppressed."""
     _, dashboard = _dashboard(request)
     external = request.GET.get("external") == "1"
+    table = request.GET.get("table", "breakdowns")
     out = io.StringIO()
-    write_csv(out, dashboard_rows(dashboard, external=external))
+    if table == "weeks":
+        write_csv(out, [WEEK_HEADER, *week_rows(_weeks(request, dashboard), external=external)])
+    elif table == "breakdowns":
+        write_csv(out, dashboard_rows(dashboard, external=external))
+    else:
+        raise Http404("No such table")
     year = dashboard["academic_year"]
-    name = f"city-attendance-{year}-{year + 1}{'-external' if external else ''}.csv"
+    part = "-weeks" if table == "weeks" else ""
+    name = f"city-attendance{part}-{year}-{year + 1}{'-external' if external else ''}.csv"
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
@@ -99,7 +124,7 @@ def city_dashboard_csv(request):
 # --- cohort dashboards (reports.cohorts) ------------------------------------------------------
 
 def _cohort_request(request, slug):
-    from reports.cohorts import cohort_dashboard, cohort_scope
+    from reports.cohorts import cohort_dashboard_cached, cohort_scope
     from reports.forms import CohortFilterForm
 
     if cohort_scope(request.user) is None:
@@ -108,10 +133,8 @@ def _cohort_request(request, slug):
     form = CohortFilterForm(request.GET or None, years=years)
     year = form.year(years[0]) if request.GET else years[0]
     filters = form.filters() if request.GET else {}
-    return form, cached_for_latest_run(
-        ["cohort", slug, year, scope_key(request.user), sorted(filters.items())],
-        lambda: cohort_dashboard(user=request.user, slug=slug, academic_year=year,
-                                 filters=filters))
+    return form, cohort_dashboard_cached(user=request.user, slug=slug, academic_year=year,
+                                         filters=filters)
 
 
 @login_required

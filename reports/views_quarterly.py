@@ -9,7 +9,7 @@ from reports.caching import cached_for_latest_run
 from reports.forms import QuarterlyFilterForm
 from reports.quarterly import quarterly_report, report_period_default, report_years, year_label
 from reports.selectors import dashboard_allowed
-from reports.views import _dashboard
+from reports.views import _dashboard, _weeks
 from reports.xlsx import dashboard_sheets, quarterly_sheets, workbook_bytes
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -23,13 +23,14 @@ def _xlsx_response(content: bytes, name: str) -> HttpResponse:
 
 @login_required
 def city_dashboard_xlsx(request):
-    """The city dashboard as a workbook, a sheet per table. ``?external=1``: for outside the
-    council, groups of fewer than five pupils suppressed."""
+    """The city dashboard as a workbook: a sheet per table, then the weeks. ``?external=1``:
+    for outside the council, groups (and weeks) of fewer than five pupils suppressed."""
     _, dashboard = _dashboard(request)
     external = request.GET.get("external") == "1"
     year = dashboard["academic_year"]
     name = f"city-attendance-{year}-{year + 1}{'-external' if external else ''}.xlsx"
-    return _xlsx_response(workbook_bytes(dashboard_sheets(dashboard, external=external)), name)
+    sheets = dashboard_sheets(dashboard, external=external, weeks=_weeks(request, dashboard))
+    return _xlsx_response(workbook_bytes(sheets), name)
 
 
 def _report(request):

@@ -3,12 +3,13 @@ against formula injection (reports.exports.neutralise), and for files leaving th
 (``external``) groups of 1 to 4 pupils suppressed as "c" (reports.exports.suppress_row)."""
 
 import io
+from datetime import date
 from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from reports.exports import neutralise, suppress_row
+from reports.exports import WEEK_HEADER, neutralise, suppress_row, week_rows
 from reports.selectors import Cell
 
 CELL_HEADER = [
@@ -47,7 +48,7 @@ def _value(value):
         return neutralise(value)
     if isinstance(value, Decimal):
         return float(value)
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | date):
         return value
     return neutralise(value)
 
@@ -74,6 +75,10 @@ def workbook_bytes(sheets: list[tuple[str, list, list[list]]]) -> bytes:
             cell.font = Font(bold=True)
         for row in rows:
             sheet.append([_value(v) for v in row])
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, date):
+                    cell.number_format = "yyyy-mm-dd"
         sheet.freeze_panes = "B2"
         sheet.column_dimensions["A"].width = 34
     out = io.BytesIO()
@@ -81,13 +86,17 @@ def workbook_bytes(sheets: list[tuple[str, list, list[list]]]) -> bytes:
     return out.getvalue()
 
 
-def dashboard_sheets(dashboard: dict, *, external: bool) -> list[tuple[str, list, list[list]]]:
-    """The city dashboard: the whole city, then one sheet per breakdown."""
+def dashboard_sheets(dashboard: dict, *, external: bool,
+                     weeks=None) -> list[tuple[str, list, list[list]]]:
+    """The city dashboard: the whole city, one sheet per breakdown, then (given ``weeks``,
+    ``reports.selectors.city_weeks``) the weeks."""
     sheets = [("All pupils", CELL_HEADER, cell_rows([dashboard["headline"]], external=external)
                if dashboard["headline"] else [])]
     for breakdown in dashboard["breakdowns"]:
         sheets.append((breakdown["title"], CELL_HEADER,
                        cell_rows(breakdown["cells"], external=external)))
+    if weeks is not None:
+        sheets.append(("Weeks", WEEK_HEADER, week_rows(weeks, external=external)))
     return sheets
 
 

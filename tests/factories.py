@@ -46,7 +46,9 @@ class SchoolFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = School
 
-    urn = factory.Sequence(lambda n: f"{113000 + n:06d}")
+    # Far from the fixed URNs tests give their own schools (113499-113604, 136001, 140001): from
+    # 113000 the 502nd school of a session was Riverside's 113502 (a duplicate-key failure).
+    urn = factory.Sequence(lambda n: f"{900000 + n:06d}")
     la_code = "879"
     establishment_number = factory.Sequence(lambda n: f"{2000 + n:04d}")
     # Zero-padded so no school's name is a prefix of another's ("Test School 1" / "... 12"):

@@ -92,7 +92,7 @@ def test_scope_keys_separate_schools_and_officers(school_lead, other_school_lead
 
 def test_the_nightly_task_warms_the_default_dashboard(small_city, manager, client,  # noqa: F811
                                                       monkeypatch):
-    from reports import views
+    from reports import selectors, views
     from reports.tasks import refresh_term_summaries
 
     refresh_term_summaries.delay(2025).get()
@@ -101,9 +101,11 @@ def test_the_nightly_task_warms_the_default_dashboard(small_city, manager, clien
         raise AssertionError("computed on the request, not warmed")
 
     monkeypatch.setattr(views, "city_dashboard", not_again)
+    monkeypatch.setattr(selectors, "city_weeks", not_again)  # the weeks are warmed too
     client.force_login(manager)
     response = client.get(reverse("reports:city"))
     assert 'data-testid="headline-pupils">12<' in response.content.decode()
+    assert 'data-testid="weeks-table"' in response.content.decode()
     with pytest.raises(AssertionError):  # another filter is not warmed
         client.get(reverse("reports:city"), {"phase": "primary"})
 
