@@ -6,7 +6,7 @@ from django.shortcuts import render
 
 from attendance.selectors import current_academic_year
 from reports import charts
-from reports.caching import cache_key, cached_for_latest_run
+from reports.caching import cache_key, cached_for_latest_run, scope_key
 from reports.exports import WEEK_HEADER, dashboard_rows, week_rows, write_csv
 from reports.forms import CityFilterForm
 from reports.selectors import (
