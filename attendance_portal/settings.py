@@ -7,6 +7,7 @@ from urllib.parse import unquote
 import environ
 
 from attendance_portal import embedded
+from attendance_portal.redis_urls import redis_urls
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -97,20 +98,23 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="") or embedded.redis_url()
-CELERY_BROKER_URL = REDIS_URL
-CELERY_RESULT_BACKEND = REDIS_URL
+# A Unix socket (a percent-encoded host, as for PostgreSQL, or redis+socket://) is rewritten
+# into the form each client reads: Kombu and Celery's backend one, redis-py another.
+_redis = redis_urls(REDIS_URL)
+CELERY_BROKER_URL = _redis.celery
+CELERY_RESULT_BACKEND = _redis.celery
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Django's cache (computed dashboard contexts, reports.caching) in the same Redis. Kombu's
-# redis+socket:// is unix:// to redis-py. Tests use a local-memory cache (tests/conftest.py).
+# Django's cache (computed dashboard contexts, reports.caching) in the same Redis.
+# Tests use a local-memory cache (tests/conftest.py).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL.replace("redis+socket://", "unix://", 1),
+        "LOCATION": _redis.cache,
         "KEY_PREFIX": "portal-cache",
         "TIMEOUT": 60 * 60 * 24,
     }
@@ -161,7 +165,10 @@ SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS is the deployment's to switch on once every name it covers serves HTTPS (README, Security).
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
