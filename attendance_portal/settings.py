@@ -164,6 +164,7 @@ SECURE = env.bool("SECURE_COOKIES", default=not (DEBUG or PORTAL_DEV))
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container health check speaks plain HTTP
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # HSTS is the deployment's to switch on once every name it covers serves HTTPS (README, Security).
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
@@ -186,10 +187,18 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Email -----------------------------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Development prints emails to the console. A deployment sends by SMTP unless told otherwise:
+# a console backend there would write password-reset links into the server's log.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+                        if PORTAL_DEV or DEBUG else "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(embedded.data_dir() / "mail"))
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # TLS from the start, usually 465
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="attendance-portal@localhost")
 
 # --- API -------------------------------------------------------------------------------------
@@ -222,7 +231,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start without it
 STATICFILES_DIRS = [BASE_DIR / "static"]
 _vendor = BASE_DIR / "node_modules"
-for _prefix, _package in [("govuk-frontend", "govuk-frontend"), ("plotly", "plotly.js-dist-min"), ("htmx", "htmx.org")]:
+for _prefix, _package in [("govuk-frontend", "govuk-frontend"), ("plotly", "plotly.js-dist-min"),
+                          ("htmx", "htmx.org")]:
     if (_vendor / _package).is_dir():
         STATICFILES_DIRS.append((_prefix, _vendor / _package))
 STORAGES = {

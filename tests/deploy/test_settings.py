@@ -26,7 +26,9 @@ DEPLOYMENT = {
 CLEARED = {"PORTAL_DEV", "DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS",
            "SECURE_COOKIES", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
            "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "IDLE_TIMEOUT_SECONDS",
-           "DJANGO_SETTINGS_MODULE"}
+           "DJANGO_SETTINGS_MODULE", "EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT",
+           "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "EMAIL_USE_TLS", "EMAIL_USE_SSL",
+           "DEFAULT_FROM_EMAIL", "AXES_FAILURE_LIMIT", "AXES_COOLOFF_MINUTES"}
 
 READ_SETTINGS = """
 import json, os, sys
@@ -85,12 +87,35 @@ def test_development_mode_is_what_turns_secure_cookies_off(tmp_path):
 
 
 def test_a_deployment_turns_on_hsts_and_the_idle_timeout_from_its_environment(tmp_path):
+    import re
+
     found = read_settings(tmp_path, "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
-                          "SECURE_SSL_REDIRECT", "IDLE_TIMEOUT_SECONDS",
+                          "SECURE_SSL_REDIRECT", "IDLE_TIMEOUT_SECONDS", "SECURE_REDIRECT_EXEMPT",
                           SECURE_HSTS_SECONDS="31536000", SECURE_HSTS_INCLUDE_SUBDOMAINS="true",
                           SECURE_SSL_REDIRECT="true", IDLE_TIMEOUT_SECONDS="900")
+    exempt = found.pop("SECURE_REDIRECT_EXEMPT")
     assert found == {"SECURE_HSTS_SECONDS": 31536000, "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
                      "SECURE_SSL_REDIRECT": True, "IDLE_TIMEOUT_SECONDS": 900}
+    # docker-compose.yml's health check asks http://localhost:8000/healthz
+    assert any(re.search(pattern, "healthz") for pattern in exempt)
+    assert not any(re.search(pattern, "accounts/login/") for pattern in exempt)
+
+
+def test_a_deployment_sends_email_by_smtp_with_the_relay_from_its_environment(tmp_path):
+    """Password reset is by email: never the console backend (reset links in the log)."""
+    names = ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER",
+             "EMAIL_HOST_PASSWORD", "EMAIL_USE_TLS", "DEFAULT_FROM_EMAIL")
+    assert read_settings(tmp_path, "EMAIL_BACKEND")["EMAIL_BACKEND"] == \
+        "django.core.mail.backends.smtp.EmailBackend"
+    found = read_settings(tmp_path, *names, EMAIL_HOST="smtp.example.gov.uk", EMAIL_PORT="587",
+                          EMAIL_HOST_USER="portal", EMAIL_HOST_PASSWORD="relay-secret",
+                          EMAIL_USE_TLS="true", DEFAULT_FROM_EMAIL="attendance@example.gov.uk")
+    assert found == {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                     "EMAIL_HOST": "smtp.example.gov.uk", "EMAIL_PORT": 587,
+                     "EMAIL_HOST_USER": "portal", "EMAIL_HOST_PASSWORD": "relay-secret",
+                     "EMAIL_USE_TLS": True, "DEFAULT_FROM_EMAIL": "attendance@example.gov.uk"}
+    development = read_settings(tmp_path, "EMAIL_BACKEND", PORTAL_DEV="1")
+    assert development["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
 
 
 def test_a_deployment_without_a_secret_key_refuses_to_start(tmp_path):
