@@ -7,6 +7,7 @@ from urllib.parse import unquote
 import environ
 
 from attendance_portal import embedded
+from attendance_portal.redis_urls import redis_urls
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -97,20 +98,23 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="") or embedded.redis_url()
-CELERY_BROKER_URL = REDIS_URL
-CELERY_RESULT_BACKEND = REDIS_URL
+# A Unix socket (a percent-encoded host, as for PostgreSQL, or redis+socket://) is rewritten
+# into the form each client reads: Kombu and Celery's backend one, redis-py another.
+_redis = redis_urls(REDIS_URL)
+CELERY_BROKER_URL = _redis.celery
+CELERY_RESULT_BACKEND = _redis.celery
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Django's cache (computed dashboard contexts, reports.caching) in the same Redis. Kombu's
-# redis+socket:// is unix:// to redis-py. Tests use a local-memory cache (tests/conftest.py).
+# Django's cache (computed dashboard contexts, reports.caching) in the same Redis.
+# Tests use a local-memory cache (tests/conftest.py).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL.replace("redis+socket://", "unix://", 1),
+        "LOCATION": _redis.cache,
         "KEY_PREFIX": "portal-cache",
         "TIMEOUT": 60 * 60 * 24,
     }
@@ -160,8 +164,12 @@ SECURE = env.bool("SECURE_COOKIES", default=not (DEBUG or PORTAL_DEV))
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container health check speaks plain HTTP
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS is the deployment's to switch on once every name it covers serves HTTPS (README, Security).
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -179,10 +187,18 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Email -----------------------------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Development prints emails to the console. A deployment sends by SMTP unless told otherwise:
+# a console backend there would write password-reset links into the server's log.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+                        if PORTAL_DEV or DEBUG else "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(embedded.data_dir() / "mail"))
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # TLS from the start, usually 465
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="attendance-portal@localhost")
 
 # --- API -------------------------------------------------------------------------------------
@@ -220,7 +236,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start without it
 STATICFILES_DIRS = [BASE_DIR / "static"]
 _vendor = BASE_DIR / "node_modules"
-for _prefix, _package in [("govuk-frontend", "govuk-frontend"), ("plotly", "plotly.js-dist-min"), ("htmx", "htmx.org")]:
+for _prefix, _package in [("govuk-frontend", "govuk-frontend"), ("plotly", "plotly.js-dist-min"),
+                          ("htmx", "htmx.org")]:
     if (_vendor / _package).is_dir():
         STATICFILES_DIRS.append((_prefix, _vendor / _package))
 STORAGES = {

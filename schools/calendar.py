@@ -31,9 +31,11 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def school_weeks(*, start: date, end: date) -> list[date]:
-    """Mondays of the school weeks between start and end."""
-    return sorted({week_start(day) for day in school_days(start=start, end=end)})
+def school_weeks(*, start: date, end: date, school_id: int | None = None) -> list[date]:
+    """Mondays of the school weeks between start and end (of that school's, where given: a week
+    it is closed for throughout is not one of its school weeks)."""
+    return sorted({week_start(day) for day in school_days(start=start, end=end,
+                                                          school_id=school_id)})
 
 
 def recent_window_start(*, as_of: date, weeks: int = 4) -> date:

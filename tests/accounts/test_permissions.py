@@ -215,6 +215,59 @@ def test_it_opens_the_admin_only_for_administrators(as_role, role):
         assert response["Location"].startswith(reverse("admin:login"))
 
 
+PUBLIC_PAGES = ["login", "password_reset", "password_reset_done", "password_reset_complete",
+                "healthz"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url_name", PUBLIC_PAGES + ["password_reset_confirm"])
+def test_it_opens_the_sign_in_and_password_reset_pages_to_everyone(as_role, world, role,
+                                                                  url_name):
+    """Signed in, the sign-in page goes home; a reset link that is not valid says so."""
+    from django.utils.http import urlsafe_base64_encode
+
+    uid = urlsafe_base64_encode(str(world["school_lead"].pk).encode())
+    args = [uid, "not-a-token"] if url_name == "password_reset_confirm" else []
+    response = as_role(role).get(reverse(url_name, args=args))
+    if url_name == "login" and role != "anonymous":
+        assert response.status_code == 302 and response["Location"] == reverse("home")
+        return
+    assert response.status_code == 200
+    if url_name == "password_reset_confirm":
+        assert response.context["validlink"] is False
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_signs_every_role_out_only_with_a_post(as_role, role):
+    client = as_role(role)
+    assert client.get(reverse("logout")).status_code == 405
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    assert _login_redirect(client.get(reverse("home")), reverse("home"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_lets_every_signed_in_role_change_their_password(as_role, world, role):
+    from tests.factories import PASSWORD
+
+    client = as_role(role)
+    form, done = reverse("password_change"), reverse("password_change_done")
+    page = client.get(form)
+    new = "a-long-new-passphrase-for-2026"
+    changed = client.post(form, {"old_password": PASSWORD, "new_password1": new,
+                                 "new_password2": new})
+    if role == "anonymous":
+        assert _login_redirect(page, form) and _login_redirect(changed, form)
+        assert _login_redirect(client.get(done), done)
+        return
+    assert page.status_code == 200
+    assert changed.status_code == 302 and changed["Location"] == done
+    assert client.get(done).status_code == 200
+    world[role].refresh_from_db()
+    assert world[role].check_password(new)
+    assert client.get(reverse("home")).status_code == 200  # still signed in
+
+
 def test_it_gives_a_school_lead_a_404_for_another_schools_urls(client, school_lead, other_school,
                                                                 other_pupil):
     client.force_login(school_lead)
@@ -323,6 +376,40 @@ def test_it_serves_the_api_schema_and_docs_only_to_signed_in_users(client, world
         assert response.status_code in (401, 403)
     else:
         assert response.status_code == 200
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_serves_the_api_root_only_to_signed_in_users(client, world, role):
+    response = _api_client(client, world, role).get("/api/")
+    if role == "anonymous":
+        assert response.status_code in (401, 403)
+    else:
+        assert response.status_code == 200
+        assert "schools" in response.json()
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", SCHOOLS)
+def test_it_serves_import_runs_on_the_api_only_to_importers(client, world, role, target,
+                                                           tmp_path):
+    """Only importers reach the endpoint (403 for the others: a role, not an object); among
+    them a run of a school they cannot see is not listed and is a 404."""
+    from attendance.models import ImportRun
+
+    run = ImportRun.objects.create(school=world[target], original_filename="r.csv",
+                                   stored_path=str(tmp_path / "r"), sha256="0" * 64)
+    client = _api_client(client, world, role)
+    listing, detail = client.get("/api/imports/"), client.get(f"/api/imports/{run.pk}/")
+    if role == "anonymous":
+        assert {listing.status_code, detail.status_code} <= {401, 403}
+    elif role not in IMPORTERS:
+        assert (listing.status_code, detail.status_code) == (403, 403)
+    elif target in VISIBLE_SCHOOLS[role]:
+        assert [row["id"] for row in listing.json()["results"]] == [run.pk]
+        assert detail.status_code == 200 and detail.json()["school"] == world[target].urn
+    else:
+        assert listing.json()["results"] == []
+        assert detail.status_code == 404
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])

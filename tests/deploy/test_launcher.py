@@ -1,11 +1,15 @@
-"""The one-command launcher: clear messages for a busy port or a stale pid, and a real start."""
+"""The one-command launcher: clear messages for a busy port or a stale pid, a real start, and
+a real Ctrl-C that stops every process it started."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -57,5 +61,102 @@ def test_it_starts_web_worker_and_beat_then_stops_cleanly(tmp_path):
     assert "the worker answered a ping, beat is running" in result.stdout
     assert "stopped." in result.stdout
     assert not (tmp_path / "portal.pid").exists()
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+# --- Ctrl-C ------------------------------------------------------------------------------------
+
+def _processes() -> dict[int, tuple[str, int, int, str]]:
+    """pid → (state, parent pid, session id, command line), read from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        found[int(entry.name)] = (fields[0], int(fields[1]), int(fields[3]), command)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    now = _processes()
+    return {pid for pid in pids if pid in now and now[pid][0] != "Z"}
+
+
+@pytest.fixture
+def migrated_database(django_db_setup, django_db_blocker):
+    """A copy of the migrated test database, so the launcher's migrate has nothing to do."""
+    import psycopg
+    from django.db import connection, connections
+
+    db = dict(connection.settings_dict)
+    name = f"launcher_{os.getpid()}"
+    with django_db_blocker.unblock():
+        connections.close_all()  # CREATE DATABASE … TEMPLATE needs the template unused
+        with psycopg.connect(host=db["HOST"], user=db["USER"], dbname="postgres",
+                             autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{db["NAME"]}"')
+        yield f"postgres://{db['USER']}@{quote(db['HOST'], safe='')}/{name}"
+        with psycopg.connect(host=db["HOST"], user=db["USER"], dbname="postgres",
+                             autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.worker
+def test_ctrl_c_stops_web_worker_beat_and_redis_and_removes_the_pid_file(tmp_path,
+                                                                         migrated_database):
+    """A real SIGINT to the launcher's process group, as a terminal sends for Ctrl-C. The web
+    server, worker and beat run in sessions of their own (a stray Ctrl-C must not kill one
+    alone), so the launcher has to stop each, with its workers, and the Redis it started."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(PORTAL_DATA_DIR=str(tmp_path), DATABASE_URL=migrated_database)
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "attendance_portal.launcher", "--no-demo", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,  # its own process group, like a job in a terminal
+    )
+    output = []
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            line = launcher.stdout.readline()
+            output.append(line)
+            if "the portal is running at" in line or not line:
+                break
+        assert "the portal is running at" in output[-1], "".join(output)[-3000:]
+        assert (tmp_path / "portal.pid").read_text().strip() == str(launcher.pid)
+
+        processes = _processes()
+        children = {pid for pid, (_, parent, _, _) in processes.items()
+                    if parent == launcher.pid}
+        assert len(children) == 3, processes  # gunicorn, celery worker, celery beat
+        started = {pid for pid, (_, _, session, command) in processes.items()
+                   if session in children or str(tmp_path) in command}
+        redis = {pid for pid in started if "redis-server" in processes[pid][3]}
+        assert redis and len(started) > len(children) + len(redis)  # workers of their own
+
+        os.killpg(launcher.pid, signal.SIGINT)
+        interrupted = time.monotonic()
+        rest, _ = launcher.communicate(timeout=60)
+        stopping_took = time.monotonic() - interrupted
+        output.append(rest)
+    finally:
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGKILL)
+    text = "".join(output)
+    assert launcher.returncode == 0, text[-3000:]
+    # Asked to stop, not killed: the launcher falls back to SIGKILL only after 20 s.
+    assert stopping_took < 15, text[-3000:]
+    assert "stopping web, worker and beat" in text and "stopped." in text
+    assert "Traceback" not in text
+    assert not (tmp_path / "portal.pid").exists()
+    assert _alive(started) == set(), {pid: _processes().get(pid) for pid in _alive(started)}
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)

@@ -7,12 +7,14 @@ Managers see all; administrators, who are not caseworkers, see none. Outside the
 never a 403, on the pages.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from interventions.models import Case, InterventionType
-from interventions.services import case_open, intervention_add
+from interventions.services import case_hold, case_open, intervention_add, penalty_notice_record
 
 pytestmark = pytest.mark.django_db
 
@@ -144,6 +146,57 @@ def test_it_opens_the_social_worker_page_for_social_workers_only(as_role, world,
     _expect(as_role(role).get(path), role, role == "social_worker", path)
 
 
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", CASES)
+def test_it_opens_the_hold_review_only_for_roles_that_may_add_to_the_case(as_role, world, role,
+                                                                         target):
+    case = world[f"case:{target}"]
+    case_hold(case=case, user=world["manager"], reason="Family engaging with early help",
+              review_due=timezone.localdate() + timedelta(days=28))
+    path = reverse("interventions:hold_review", args=[case.pk])
+    response = as_role(role).get(path)
+    _expect(response, role, target in EDITS[role], path)
+    if response.status_code == 404:
+        assert world[target].upn not in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", CASES)
+def test_it_opens_the_end_of_an_intervention_only_for_roles_that_may_add(as_role, world, role,
+                                                                         target):
+    case = world[f"case:{target}"]
+    item = intervention_add(case=case, user=world["manager"], type="early_help_assessment",
+                            start_date=timezone.localdate())
+    path = reverse("interventions:intervention_end", args=[case.pk, item.pk])
+    _expect(as_role(role).get(path), role, target in EDITS[role], path)
+
+
+@pytest.mark.parametrize("role", ["manager", "la_officer", "school_lead"])
+def test_it_gives_404_for_another_cases_intervention_under_a_case_a_role_may_add_to(as_role,
+                                                                                   world, role):
+    """The intervention is looked up inside the case: a guessed id from another case is a 404,
+    even for a manager who may add to both."""
+    mine = world["case:pupil"]
+    theirs = intervention_add(case=world["case:other_pupil"], user=world["manager"],
+                              type="early_help_assessment", start_date=timezone.localdate())
+    path = reverse("interventions:intervention_end", args=[mine.pk, theirs.pk])
+    assert as_role(role).get(path).status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", CASES)
+def test_it_opens_a_penalty_notice_only_for_roles_that_may_add_to_its_case(as_role, world, role,
+                                                                          target):
+    notice = penalty_notice_record(pupil=world[target], user=world["manager"],
+                                   parent_name="Jane Smith", issued_on=timezone.localdate(),
+                                   case=world[f"case:{target}"])
+    path = reverse("interventions:penalty_notice_status", args=[notice.pk])
+    response = as_role(role).get(path)
+    _expect(response, role, target in EDITS[role], path)
+    if response.status_code == 404:
+        assert "Jane Smith" not in response.content.decode()
+
+
 def test_it_refuses_a_social_worker_posting_a_chronology_entry(as_role, world):
     case = world["case:caseload_pupil"]
     before = case.chronology.count()
@@ -244,6 +297,29 @@ def test_it_reads_a_case_and_its_rows_in_the_api_only_within_scope(as_role, worl
     assert detail.status_code == (200 if target in READS[role] else 404)
     rows = client.get("/api/chronology/", {"case": case.pk}).json()["results"]
     assert bool(rows) == (target in READS[role])
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", CASES)
+def test_it_reads_cases_interventions_and_chronology_in_the_api_by_scope(as_role, world, role,
+                                                                         target):
+    case = world[f"case:{target}"]
+    item = intervention_add(case=case, user=world["manager"], type="early_help_assessment",
+                            start_date=timezone.localdate())
+    entry = case.chronology.first()
+    client = as_role(role)
+    details = [client.get(f"/api/cases/{case.pk}/"),
+               client.get(f"/api/interventions/{item.pk}/"),
+               client.get(f"/api/chronology/{entry.pk}/")]
+    lists = [client.get("/api/interventions/"), client.get("/api/chronology/")]
+    if role == "anonymous":
+        assert {r.status_code for r in details + lists} <= {401, 403}
+        return
+    visible = target in READS[role]
+    assert [r.status_code for r in details] == [200 if visible else 404] * 3
+    interventions = {row["id"] for row in lists[0].json()["results"]}
+    entries = {row["id"] for row in lists[1].json()["results"]}
+    assert (item.pk in interventions, entry.pk in entries) == (visible, visible)
 
 
 @pytest.mark.parametrize("role", ROLES[1:])

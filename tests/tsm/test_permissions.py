@@ -125,6 +125,99 @@ def test_it_refuses_every_change_from_outsiders(client, world, persona):
     assert (action.status, action.description) == ("open", "Home visit")
 
 
+# Each change, persona by persona: the meeting in the state the change needs (``meeting`` to
+# book, ``proposed`` by the officer, ``confirmed``, ``held``), valid data, and who may make it.
+# Inside the scope a refusal is a 400 (the action autosaves redirect back with the reason as a
+# message instead); outside it a 404; in every refusal nothing changes.
+PARTIES = {"la_officer", "school_lead"}
+BOOKING = {"tsm:propose", "tsm:confirm", "tsm:hold", "tsm:cancel"}
+
+
+def _change(name, request):
+    from tsm.models import TargetingSupportMeeting
+
+    def meeting_status(meeting):
+        return lambda: TargetingSupportMeeting.objects.get(pk=meeting.pk).status
+
+    if name in BOOKING:
+        fixture, allowed, after = {
+            "tsm:propose": ("meeting", {"la_officer"}, "proposed"),
+            "tsm:confirm": ("proposed", {"school_lead"}, "confirmed"),
+            "tsm:hold": ("confirmed", {"la_officer"}, "held"),
+            "tsm:cancel": ("confirmed", {"la_officer", "manager", "administrator"}, "cancelled"),
+        }[name]
+        meeting = request.getfixturevalue(fixture)
+        start = timezone.localtime(soon(9))
+        data = {"tsm:propose": {"day": start.day, "month": start.month, "year": start.year,
+                                "start_time": "10:00", "duration_minutes": 60},
+                "tsm:cancel": {"reason": "Head teacher unwell"}}.get(name, {})
+        status = meeting_status(meeting)
+        return reverse(name, args=[meeting.pk]), data, allowed, lambda: status() == after
+    held = request.getfixturevalue("held")
+    action = services.action_create(meeting=held, description="Home visit",
+                                    owner=request.getfixturevalue("school_lead"),
+                                    due_date=timezone.localdate(),
+                                    user=request.getfixturevalue("la_officer"))
+    item = held.agenda_items.first()
+    upn = request.getfixturevalue("pupil").upn
+    officer = request.getfixturevalue("la_officer")
+    args, data, changed = {
+        "tsm:agenda-add": ([held.pk], {"title": "Part-time timetables"},
+                           lambda: held.agenda_items.filter(title="Part-time timetables")
+                           .exists()),
+        "tsm:agenda-notes": ([held.pk, item.pk], {"notes": "Priority: Y9"},
+                             lambda: held.agenda_items.get(pk=item.pk).notes == "Priority: Y9"),
+        "tsm:pupil-note": ([held.pk], {"upn": upn, "note": "Discussed"},
+                           lambda: held.pupil_notes.filter(note="Discussed").exists()),
+        "tsm:action-create": ([held.pk], {"description": "Call the parents", "owner": officer.pk,
+                                          "due_date": "01/01/2030"},
+                              lambda: held.actions.filter(description="Call the parents")
+                              .exists()),
+        "tsm:action-status": ([action.pk], {"status": "done"},
+                              lambda: Action.objects.get(pk=action.pk).status == "done"),
+        "tsm:action-description": ([action.pk], {"description": "Visit"},
+                                   lambda: Action.objects.get(pk=action.pk).description
+                                   == "Visit"),
+    }[name]
+    return reverse(name, args=args), data, PARTIES, changed
+
+
+TSM_CHANGES = ["tsm:propose", "tsm:confirm", "tsm:hold", "tsm:cancel", "tsm:agenda-add",
+               "tsm:agenda-notes", "tsm:pupil-note", "tsm:action-create", "tsm:action-status",
+               "tsm:action-description"]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("url_name", TSM_CHANGES)
+def test_it_lets_each_role_make_only_its_own_changes_to_a_meeting(client, request, persona,
+                                                                   url_name):
+    request.getfixturevalue("pupil")
+    people = {name: request.getfixturevalue(name) for name in PERSONAS[1:-1]}
+    other_school = request.getfixturevalue("other_school")
+    other_school.link_officer = people["other_officer"] = UserFactory(is_la_officer=True)
+    other_school.save()
+    url, data, allowed, changed = _change(url_name, request)
+    if persona != "anonymous":
+        client.force_login(people[persona])
+    response = client.post(url, data)
+    if persona == "anonymous":
+        assert is_login_redirect(response)
+    elif persona not in SEES_HILLTOP:
+        assert response.status_code == 404
+    elif persona in allowed:
+        assert response.status_code == 302, response.content.decode()[-2000:]
+        assert changed()
+        return
+    elif url_name in {"tsm:action-status", "tsm:action-description"}:
+        assert response.status_code == 302  # back to the record, with the reason as a message
+        assert "can change this action" in str(list(response.wsgi_request._messages))
+    else:
+        assert response.status_code == 400
+        if url_name in BOOKING:  # the recording forms are not on a manager's page at all
+            assert "There is a problem" in response.content.decode()
+    assert not changed()
+
+
 def test_it_tells_a_school_lead_who_may_hold_the_meeting(client, confirmed, school_lead):
     client.force_login(school_lead)
     response = client.post(reverse("tsm:hold", args=[confirmed.pk]))
