@@ -31,6 +31,7 @@ BOOKING_API = "tests/tsm/test_booking_api.py::"
 REPORT_SCHOOLS = "tests/reports/test_school_permissions.py::"
 COHORTS = "tests/reports/test_cohort_permissions.py::"
 ALERTS = "tests/alerts/test_permissions.py::"
+REPORTS_API = "tests/reports/test_reports_api_scoped.py::"
 
 _top = ACCOUNTS + "test_it_lets_every_signed_in_role_open_the_top_level_pages"
 _public = ACCOUNTS + "test_it_opens_the_sign_in_and_password_reset_pages_to_everyone"
@@ -125,6 +126,7 @@ COVERED_BY: dict[str, list[str]] = {
     "interventions:close": [_case_edits],
     "interventions:family_link": [_case_edits],
     "interventions:intervention_add": [_case_edits],
+    "interventions:intervention_review": [_case_edits],
     "interventions:intervention_end": [
         INTERVENTIONS + "test_it_opens_the_end_of_an_intervention_only_for_roles_that_may_add"],
     "interventions:consultation": [_case_edits],
@@ -137,6 +139,10 @@ COVERED_BY: dict[str, list[str]] = {
     "interventions:prosecution": [
         INTERVENTIONS + "test_it_lets_only_officers_and_managers_open_the_prosecution_page"],
     "interventions:penalty_add": [_case_edits],
+    "case-prosecution": [
+        INTERVENTIONS + "test_it_lets_only_officers_and_managers_start_a_prosecution_in_the_api"],
+    "case-social-worker-decision": [
+        INTERVENTIONS + "test_it_lets_only_the_allocated_social_worker_decide_in_the_api"],
     # dashboards and reports
     "reports:city": [_city],
     "reports:city_csv": [_city],
@@ -189,6 +195,10 @@ COVERED_BY: dict[str, list[str]] = {
     "chronology-entry-list": [_case_api],
     "chronology-entry-detail": [_case_api],
     "reports-city-headline": [_reports_api],
+    "reports-city-weeks": [REPORTS_API + "test_city_weeks_for_every_role"],
+    "reports-schools": [REPORTS_API + "test_the_schools_list_for_every_role"],
+    "reports-school": [REPORTS_API + "test_a_school_report_for_every_role_and_school"],
+    "reports-cohort": [REPORTS_API + "test_a_cohort_for_every_role"],
     "reports-city-bands": [_reports_api],
     "reports-city-breakdowns": [_reports_api],
     "reports-city-breakdown": [_reports_api],
