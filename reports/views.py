@@ -227,3 +227,50 @@ def cohort_dashboard_csv(request, slug):
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@login_required
+def cohort_dashboard_xlsx(request, slug):
+    """Every table of a cohort dashboard, a sheet each (the figures only: the pupil list is its
+    own CSV). ``&external=1`` suppresses groups of fewer than five pupils, as the CSV does."""
+    from reports.cohorts import cohort_sheets
+    from reports.xlsx import workbook_bytes
+
+    _, dashboard = _cohort_request(request, slug)
+    external = request.GET.get("external") == "1"
+    sheets = cohort_sheets(dashboard, suppress=external or dashboard["suppressed"])
+    year = dashboard["academic_year"]
+    name = f"cohort-{slug}-{year}-{year + 1}{'-external' if external else ''}.xlsx"
+    response = HttpResponse(workbook_bytes(sheets), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def cohort_pupils_csv(request, slug):
+    """The page's list of pupils, every page, in the page's order, as CSV. Names pupils, so
+    never for outside the council (``external=1``: 404), and audited like the list itself."""
+    from portal_ui.tables import sorted_queryset
+    from pupils.services import pupils_view_record
+    from pupils.views import PUPIL_SORTS
+    from reports.cohorts import PUPIL_HEADER, cohort_pupils, pupil_rows
+
+    if request.GET.get("external"):
+        raise Http404("The pupil list is not for sharing outside the council")
+    _, dashboard = _cohort_request(request, slug)
+    year = dashboard["academic_year"]
+    pupils = cohort_pupils(user=request.user, slug=slug, academic_year=year,
+                           filters=dashboard["filters"])
+    pupils, _ = sorted_queryset(request, pupils, sorts=PUPIL_SORTS, default="-band")
+    pupils = list(pupils)
+    pupils_view_record(pupils=pupils, user=request.user)
+    out = io.StringIO()
+    write_csv(out, [PUPIL_HEADER, *pupil_rows(pupils)])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="cohort-{slug}-pupils-{year}-{year + 1}.csv"')
+    response["Cache-Control"] = "no-store"
+    return response
