@@ -389,7 +389,9 @@ def shown(value, pupils: int, suppress: bool):
 RATE_HEADER = ["Pupils", "Attendance %", "Overall absence %", "Authorised absence %",
                "Unauthorised absence %", "Persistent absence %", "Severe absence %"]
 BENCHMARK_HEADER = ["National overall absence %", "Statistical neighbours overall absence %",
-                    "National persistent absence %", "National severe absence %"]
+                    "National persistent absence %", "National severe absence %",
+                    "National unauthorised absence %", "South West persistent absence %",
+                    "South West severe absence %", "South West unauthorised absence %"]
 BAND_NAMES = [f"{b.value}. {b.label}" for b in Band]
 
 
@@ -406,7 +408,10 @@ def _rates(cell: Cell, suppress: bool) -> list:
 def _benchmark_values(cell: Cell) -> list:
     return [_blank(cell.benchmark("absence")),
             _blank(cell.benchmark("absence", "statistical_neighbour")),
-            _blank(cell.benchmark("pa")), _blank(cell.benchmark("sa"))]
+            _blank(cell.benchmark("pa")), _blank(cell.benchmark("sa")),
+            _blank(cell.benchmark("unauthorised")), _blank(cell.benchmark("pa", "region")),
+            _blank(cell.benchmark("sa", "region")),
+            _blank(cell.benchmark("unauthorised", "region"))]
 
 
 def _count(value: int, suppress: bool):

@@ -195,6 +195,7 @@ def cohort_dashboard_view(request, slug):
         "form": form, "dashboard": dashboard, "cohort": dashboard["cohort"],
         "headline": headline, "tables": {t["key"]: t for t in tables}, "table_list": tables,
         "figures": build_figures, "page": page, "sort": sort, "query": query.urlencode(),
+        "benchmark_sources": _benchmark_sources(dashboard),
         # Figures, charts and tables: the same for everyone with this scope, until the next run
         # or import (like the figures themselves).
         "body_cache_key": cache_key(["cohort-body", slug, dashboard["academic_year"],
@@ -204,6 +205,17 @@ def cohort_dashboard_view(request, slug):
             key: shown(transition[key], transition[key], suppress)
             for key in ("improved", "same", "worse")} if transition else None,
     })
+
+
+def _benchmark_sources(dashboard) -> list[dict]:
+    """The published figures on the headline rows, each with its year and source."""
+    transition = dashboard["transition"]
+    cells = ([transition["before"], transition["after"]] if transition
+             else [dashboard["headline"], *dashboard["parts"]]) + (
+        [dashboard["city"]] if dashboard["city"] else [])
+    return [{"group": cell.label, "figure": figure}
+            for cell in cells if cell is not None
+            for measure in cell.benchmarks.values() for figure in measure.values()]
 
 
 @login_required
