@@ -26,6 +26,15 @@ def sorted_paginated(request, queryset, *, sorts: dict, default: str, page_size:
     of them. Unknown keys fall back to ``default``; ties are broken by primary key so pages are
     stable. Returns (page, sort) where sort is the key in force, with its minus sign.
     """
+    ordered, requested = sorted_queryset(request, queryset, sorts=sorts, default=default)
+    paginator = Paginator(ordered, page_size)
+    page = paginator.get_page(request.GET.get("page"))
+    return page, requested
+
+
+def sorted_queryset(request, queryset, *, sorts: dict, default: str):
+    """``queryset`` ordered as ``sorted_paginated`` orders it (for a download of every page).
+    Returns (queryset, sort)."""
     requested = request.GET.get("sort", default)
     key = requested.lstrip("-")
     if key not in sorts:
@@ -34,6 +43,4 @@ def sorted_paginated(request, queryset, *, sorts: dict, default: str, page_size:
     fields = (fields,) if isinstance(fields, str | OrderBy) else tuple(fields)
     descending = requested.startswith("-")
     ordering = [_ordering(f, descending) for f in fields] + ["pk"]
-    paginator = Paginator(queryset.order_by(*ordering), page_size)
-    page = paginator.get_page(request.GET.get("page"))
-    return page, requested
+    return queryset.order_by(*ordering), requested

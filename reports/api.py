@@ -70,12 +70,14 @@ class BenchmarkSerializer(serializers.Serializer):
 class MeasureBenchmarksSerializer(serializers.Serializer):
     national = BenchmarkSerializer(required=False)
     statistical_neighbour = BenchmarkSerializer(required=False)
+    region = BenchmarkSerializer(required=False, help_text="South West")
 
 
 class BenchmarksSerializer(serializers.Serializer):
     absence = MeasureBenchmarksSerializer(required=False)
     pa = MeasureBenchmarksSerializer(required=False)
     sa = MeasureBenchmarksSerializer(required=False)
+    unauthorised = MeasureBenchmarksSerializer(required=False)
 
 
 def _rate(**kwargs):

@@ -20,14 +20,17 @@ class ReportsConfig(AppConfig):
             data_changed()
 
         def run_recorded(instance, created, **kwargs):
-            """After each city-wide nightly run: the term summaries of its year, in the worker."""
-            if created and instance.school_ids is None:
+            """After each run, city-wide (nightly) or per school (after an import): the term
+            summaries of its year, in the worker; a per-school run refreshes its pupils only."""
+            if created and instance.school_ids != []:  # [] covered no pupil
                 from reports.tasks import refresh_term_summaries
 
                 year = instance.as_of.year if instance.as_of.month >= 9 else instance.as_of.year - 1
+                school_ids = instance.school_ids
+
                 def queue():
                     try:
-                        refresh_term_summaries.delay(year)
+                        refresh_term_summaries.delay(year, school_ids)
                     except Exception:  # no broker: the nightly run itself has succeeded
                         logger.exception("Could not queue the term summaries refresh")
 

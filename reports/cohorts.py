@@ -389,7 +389,9 @@ def shown(value, pupils: int, suppress: bool):
 RATE_HEADER = ["Pupils", "Attendance %", "Overall absence %", "Authorised absence %",
                "Unauthorised absence %", "Persistent absence %", "Severe absence %"]
 BENCHMARK_HEADER = ["National overall absence %", "Statistical neighbours overall absence %",
-                    "National persistent absence %", "National severe absence %"]
+                    "National persistent absence %", "National severe absence %",
+                    "National unauthorised absence %", "South West persistent absence %",
+                    "South West severe absence %", "South West unauthorised absence %"]
 BAND_NAMES = [f"{b.value}. {b.label}" for b in Band]
 
 
@@ -406,7 +408,10 @@ def _rates(cell: Cell, suppress: bool) -> list:
 def _benchmark_values(cell: Cell) -> list:
     return [_blank(cell.benchmark("absence")),
             _blank(cell.benchmark("absence", "statistical_neighbour")),
-            _blank(cell.benchmark("pa")), _blank(cell.benchmark("sa"))]
+            _blank(cell.benchmark("pa")), _blank(cell.benchmark("sa")),
+            _blank(cell.benchmark("unauthorised")), _blank(cell.benchmark("pa", "region")),
+            _blank(cell.benchmark("sa", "region")),
+            _blank(cell.benchmark("unauthorised", "region"))]
 
 
 def _count(value: int, suppress: bool):
@@ -474,3 +479,35 @@ def cohort_tables(dashboard: dict, *, suppress: bool) -> list[dict]:
                      for c in breakdown["cells"]],
         })
     return tables
+
+
+# --- downloads: the tables as a workbook, the pupil list as CSV ---------------------------------
+
+PUPIL_HEADER = ["Name", "UPN", "Year group", "Current school", "Attendance", "Band"]
+
+
+def cohort_sheets(dashboard: dict, *, suppress: bool) -> list[tuple[str, list, list[list]]]:
+    """``cohort_tables`` as (title, header, rows) for ``reports.xlsx.workbook_bytes``: a sheet
+    per table, blanks as empty cells (the page's "–")."""
+    return [(table["title"], table["header"],
+             [[None if v == "" else v for v in row] for row in table["rows"]])
+            for table in cohort_tables(dashboard, suppress=suppress)]
+
+
+def pupil_rows(pupils) -> list[list[str]]:
+    """The pupil list's rows as the page shows them (``cohort_pupils`` rows, in order)."""
+    from attendance.bands import rate_text
+
+    rows = []
+    for pupil in pupils:
+        year = pupil.year_group
+        band = Band(pupil.att_band) if pupil.att_band else None
+        rows.append([
+            f"{pupil.surname}, {pupil.forename}", pupil.upn,
+            ("Reception" if year == "R" else f"Year {year}") if year else "",
+            pupil.current_school_name or "Not on a school roll",
+            rate_text(attended=pupil.att_attended, possible=pupil.att_possible)
+            if pupil.att_possible else "",
+            f"Band {band.value}: {band.label}" if band else "",
+        ])
+    return rows

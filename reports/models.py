@@ -9,23 +9,27 @@ class BenchmarkFigure(models.Model):
     ``breakdown`` names the group the way the dashboard does: ``all``, ``phase:primary``,
     ``fsm:yes``, ``sen_support:yes``, ``ehcp:yes``, ``sex:F``, ``year_group:7``,
     ``ethnicity:white_british`` … Pre-filled from the Plymouth attendance strategy (seed 000) by
-    migration 0002; editable in the admin when the DfE publishes new figures.
+    migration 0002 and with the children's social care figures of seed 001 (CINO, CLA, CPPO,
+    2022/23, England and the South West) by 0004; editable in the admin when the DfE publishes
+    new figures.
     """
 
     class Measure(models.TextChoices):
         ABSENCE = "absence", "Overall absence rate"
         PA = "pa", "Persistent absence rate"
         SA = "sa", "Severe absence rate"
+        UNAUTHORISED = "unauthorised", "Unauthorised absence rate"
 
     class Area(models.TextChoices):
         NATIONAL = "national", "National (England)"
         STATISTICAL_NEIGHBOUR = "statistical_neighbour", "Statistical neighbours"
+        REGION = "region", "Region (South West)"
 
     class Period(models.TextChoices):
         FULL_YEAR = "full_year", "Full academic year"
         AUTUMN_TERM = "autumn_term", "Autumn term"
 
-    measure = models.CharField(max_length=10, choices=Measure.choices)
+    measure = models.CharField(max_length=12, choices=Measure.choices)
     breakdown = models.CharField(max_length=60, help_text="all, phase:primary, fsm:yes …")
     area = models.CharField(max_length=30, choices=Area.choices)
     academic_year = models.CharField(max_length=7, help_text="Label, e.g. 2020/21")

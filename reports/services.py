@@ -18,15 +18,31 @@ from reports.models import MonthlyReport, TermSummary
 logger = logging.getLogger(__name__)
 
 
-def term_summaries_refresh(*, academic_year: int, as_of: date | None = None) -> int:
+def term_summaries_refresh(*, academic_year: int, as_of: date | None = None,
+                           school_ids: list[int] | None = None) -> int:
     """Recompute every pupil's city-wide figures per term of ``academic_year`` from the marks up
     to ``as_of`` (default: today), in one set-based statement; rows that no longer have marks go.
     Returns the number of pupil-terms held. Marks outside the LA's term dates are not counted;
-    schools' summary-only returns (``SummaryRecord``) have no term split and are left out."""
+    schools' summary-only returns (``SummaryRecord``) have no term split and are left out.
+
+    ``school_ids`` (after a per-school reclassification): only the pupils the run covered, as
+    ``attendance.classification`` scopes it (marks at those schools this year, or enrolled
+    there), with all their schools' marks, since a term summary is city-wide; other rows stay."""
     as_of = as_of or timezone.localdate()
-    params = {"year": academic_year, "as_of": as_of}
+    params = {"year": academic_year, "as_of": as_of, "school_ids": school_ids}
     band = band_sql("t.attended", "t.possible")
+    scoped = school_ids is not None
+    only = "AND m.pupil_id IN (SELECT pupil_id FROM _term_scope)" if scoped else ""
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS _term_scope, _term_figures")
+        if scoped:
+            cursor.execute("""
+                CREATE TEMP TABLE _term_scope ON COMMIT DROP AS
+                SELECT pupil_id FROM attendance_markcount
+                 WHERE academic_year = %(year)s AND school_id = ANY(%(school_ids)s)
+                UNION SELECT pupil_id FROM pupils_enrolment
+                 WHERE school_id = ANY(%(school_ids)s)
+            """, params)
         cursor.execute(f"""
             CREATE TEMP TABLE _term_figures ON COMMIT DROP AS
             SELECT t.pupil_id, t.term, t.possible, t.attended, t.authorised, t.unauthorised,
@@ -43,7 +59,7 @@ def term_summaries_refresh(*, academic_year: int, as_of: date | None = None) -> 
                 ON m.date BETWEEN tm.start_date AND LEAST(tm.end_date, %(as_of)s)
               CROSS JOIN LATERAL (VALUES (m.am), (m.pm)) AS x(code)
               JOIN attendance_attendancecode c ON c.code = x.code
-              WHERE ay.start_year = %(year)s AND tm.start_date <= %(as_of)s
+              WHERE ay.start_year = %(year)s AND tm.start_date <= %(as_of)s {only}
               GROUP BY m.pupil_id, tm.name
             ) t
         """, params)
@@ -57,12 +73,13 @@ def term_summaries_refresh(*, academic_year: int, as_of: date | None = None) -> 
                   attended = EXCLUDED.attended, authorised = EXCLUDED.authorised,
                   unauthorised = EXCLUDED.unauthorised, band = EXCLUDED.band
         """, params)
-        cursor.execute("""
+        cursor.execute(f"""
             DELETE FROM reports_termsummary s WHERE s.academic_year = %(year)s
               AND NOT EXISTS (SELECT 1 FROM _term_figures f
                               WHERE f.pupil_id = s.pupil_id AND f.term = s.term)
+              {"AND s.pupil_id IN (SELECT pupil_id FROM _term_scope)" if scoped else ""}
         """, params)
-        cursor.execute("DROP TABLE _term_figures")
+        cursor.execute("DROP TABLE IF EXISTS _term_scope, _term_figures")
     data_changed()
     return TermSummary.objects.filter(academic_year=academic_year).count()
 

@@ -4,13 +4,15 @@ from celery import shared_task
 
 
 @shared_task
-def refresh_term_summaries(academic_year: int) -> int:
-    """After each city-wide nightly run (reports.apps connects it): the quarterly report's
-    term summaries for that year, then the default dashboards into the cache."""
+def refresh_term_summaries(academic_year: int, school_ids: list[int] | None = None) -> int:
+    """After each reclassification run (reports.apps connects it): the quarterly report's term
+    summaries for that year (after a per-school run, only the pupils it covered); after a
+    city-wide run, the default dashboards into the cache too."""
     from reports.services import dashboards_warm, term_summaries_refresh
 
-    held = term_summaries_refresh(academic_year=academic_year)
-    dashboards_warm()
+    held = term_summaries_refresh(academic_year=academic_year, school_ids=school_ids)
+    if school_ids is None:
+        dashboards_warm()
     return held
 
 

@@ -18,6 +18,8 @@ urlpatterns = [
     path("cohorts/", views.cohort_index_view, name="cohorts"),
     path("cohorts/<slug:slug>/", views.cohort_dashboard_view, name="cohort"),
     path("cohorts/<slug:slug>/export.csv", views.cohort_dashboard_csv, name="cohort_csv"),
+    path("cohorts/<slug:slug>/export.xlsx", views.cohort_dashboard_xlsx, name="cohort_xlsx"),
+    path("cohorts/<slug:slug>/pupils.csv", views.cohort_pupils_csv, name="cohort_pupils_csv"),
 ]
 
 urlpatterns += [

@@ -195,6 +195,7 @@ def cohort_dashboard_view(request, slug):
         "form": form, "dashboard": dashboard, "cohort": dashboard["cohort"],
         "headline": headline, "tables": {t["key"]: t for t in tables}, "table_list": tables,
         "figures": build_figures, "page": page, "sort": sort, "query": query.urlencode(),
+        "benchmark_sources": _benchmark_sources(dashboard),
         # Figures, charts and tables: the same for everyone with this scope, until the next run
         # or import (like the figures themselves).
         "body_cache_key": cache_key(["cohort-body", slug, dashboard["academic_year"],
@@ -204,6 +205,17 @@ def cohort_dashboard_view(request, slug):
             key: shown(transition[key], transition[key], suppress)
             for key in ("improved", "same", "worse")} if transition else None,
     })
+
+
+def _benchmark_sources(dashboard) -> list[dict]:
+    """The published figures on the headline rows, each with its year and source."""
+    transition = dashboard["transition"]
+    cells = ([transition["before"], transition["after"]] if transition
+             else [dashboard["headline"], *dashboard["parts"]]) + (
+        [dashboard["city"]] if dashboard["city"] else [])
+    return [{"group": cell.label, "figure": figure}
+            for cell in cells if cell is not None
+            for measure in cell.benchmarks.values() for figure in measure.values()]
 
 
 @login_required
@@ -226,4 +238,51 @@ def cohort_dashboard_csv(request, slug):
             f"{'-external' if external else ''}.csv")
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@login_required
+def cohort_dashboard_xlsx(request, slug):
+    """Every table of a cohort dashboard, a sheet each (the figures only: the pupil list is its
+    own CSV). ``&external=1`` suppresses groups of fewer than five pupils, as the CSV does."""
+    from reports.cohorts import cohort_sheets
+    from reports.xlsx import workbook_bytes
+
+    _, dashboard = _cohort_request(request, slug)
+    external = request.GET.get("external") == "1"
+    sheets = cohort_sheets(dashboard, suppress=external or dashboard["suppressed"])
+    year = dashboard["academic_year"]
+    name = f"cohort-{slug}-{year}-{year + 1}{'-external' if external else ''}.xlsx"
+    response = HttpResponse(workbook_bytes(sheets), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def cohort_pupils_csv(request, slug):
+    """The page's list of pupils, every page, in the page's order, as CSV. Names pupils, so
+    never for outside the council (``external=1``: 404), and audited like the list itself."""
+    from portal_ui.tables import sorted_queryset
+    from pupils.services import pupils_view_record
+    from pupils.views import PUPIL_SORTS
+    from reports.cohorts import PUPIL_HEADER, cohort_pupils, pupil_rows
+
+    if request.GET.get("external"):
+        raise Http404("The pupil list is not for sharing outside the council")
+    _, dashboard = _cohort_request(request, slug)
+    year = dashboard["academic_year"]
+    pupils = cohort_pupils(user=request.user, slug=slug, academic_year=year,
+                           filters=dashboard["filters"])
+    pupils, _ = sorted_queryset(request, pupils, sorts=PUPIL_SORTS, default="-band")
+    pupils = list(pupils)
+    pupils_view_record(pupils=pupils, user=request.user)
+    out = io.StringIO()
+    write_csv(out, [PUPIL_HEADER, *pupil_rows(pupils)])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="cohort-{slug}-pupils-{year}-{year + 1}.csv"')
+    response["Cache-Control"] = "no-store"
     return response

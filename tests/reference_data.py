@@ -13,6 +13,8 @@ DATA_MIGRATIONS = [
     ("reports.migrations.0003_monthly_report_term_summary", "schedule",
      "django_celery_beat.PeriodicTask"),
     ("reports.migrations.0002_benchmark_figures_seed", "forwards", "reports.BenchmarkFigure"),
+    ("reports.migrations.0004_benchmark_social_care_seed", "forwards",
+     "reports.BenchmarkFigure"),
 ]
 
 

@@ -117,9 +117,23 @@ def test_the_run_signal_queues_the_refresh_after_commit(
     TermSummary.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         ReclassificationRun.objects.create(as_of=date(2025, 10, 1))
-        ReclassificationRun.objects.create(as_of=date(2025, 10, 1), school_ids=[1])
-    assert len(callbacks) == 1  # the city-wide run only
+        ReclassificationRun.objects.create(as_of=date(2025, 10, 1), school_ids=[])  # no pupil
+    assert len(callbacks) == 1
     assert TermSummary.objects.filter(academic_year=2025).exists()
+
+
+def test_a_per_school_run_refreshes_that_schools_pupils_after_commit(
+        small_city, django_capture_on_commit_callbacks):  # noqa: F811
+    from pupils.models import Enrolment
+    from reports.models import TermSummary
+
+    primary = small_city["primary"]
+    at_primary = set(Enrolment.objects.filter(school=primary).values_list("pupil_id", flat=True))
+    assert at_primary and TermSummary.objects.count() == 0
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        ReclassificationRun.objects.create(as_of=date(2025, 10, 1), school_ids=[primary.pk])
+    assert len(callbacks) == 1
+    assert set(TermSummary.objects.values_list("pupil_id", flat=True)) == at_primary
 
 
 def test_a_cached_school_report_is_never_served_to_another_scope(small_city, manager,  # noqa: F811

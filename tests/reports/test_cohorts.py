@@ -15,6 +15,7 @@ from django.urls import reverse
 from attendance.classification import pupils_reclassify
 from attendance.models import PupilSummary, SessionMark
 from reports.cohorts import COHORTS, cohort_dashboard, cohort_pupils
+from reports.models import BenchmarkFigure
 from schools.models import AcademicYear, Term
 from tests.attendance.test_classification import write_marks
 from tests.factories import (
@@ -128,11 +129,42 @@ def test_the_cohorts_have_the_expected_sizes(cohort_city, manager):
 
 def test_it_compares_cohorts_with_the_published_benchmarks(cohort_city, manager):
     cla = cohort_dashboard(user=manager, slug="cla", academic_year=2025)
-    assert cla["headline"].benchmark("absence") == Decimal("5.1")
-    assert cla["headline"].benchmark("pa") == Decimal("30.4")
+    assert cla["headline"].benchmark("absence") == Decimal("5.1")  # 2020/21, seed 000
+    # 2022/23 (seed 001) is later than 2020/21's 30.4: the latest full year is chosen
+    assert cla["headline"].benchmark("pa") == Decimal("20.0")
+    assert cla["headline"].benchmark("pa", "region") == Decimal("23.4")
     cin, cp = cohort_dashboard(user=manager, slug="cin-cp", academic_year=2025)["parts"]
-    assert (cin.label, cin.benchmark("pa")) == ("Child in need", Decimal("33.3"))
+    assert (cin.label, cin.benchmark("pa")) == ("Child in need", Decimal("48.8"))
     assert (cp.label, cp.benchmark("absence")) == ("Child protection plan", Decimal("14.8"))
+    assert (cp.benchmark("sa"), cp.benchmark("unauthorised", "region")) == (
+        Decimal("14.8"), Decimal("13.1"))
+
+
+def test_the_social_care_figures_come_from_the_001_seed():
+    figures = {(f.breakdown, f.measure, f.area): f for f in BenchmarkFigure.objects.filter(
+        academic_year="2022/23", breakdown__in=["cin:yes", "cla:yes", "cp:yes"])}
+    assert len(figures) == 18  # 3 groups x PA, SA, unauthorised x England, South West
+    cla = figures[("cla:yes", "pa", "national")]
+    assert (cla.value, cla.period) == (Decimal("20.0"), "full_year")
+    assert "CLA 12 months at 31 March" in cla.source and "2022/23" in cla.source
+    assert figures[("cin:yes", "sa", "region")].value == Decimal("13.8")
+    assert figures[("cp:yes", "unauthorised", "national")].get_area_display() == (
+        "National (England)")
+    assert BenchmarkFigure.Area("region").label == "Region (South West)"
+
+
+def test_the_cla_page_shows_the_national_figure_from_the_seed(cohort_city, manager, client):
+    client.force_login(manager)
+    html = client.get(reverse("reports:cohort", args=["cla"]),
+                      {"academic_year": 2025}).content.decode()
+    summary = html.split('data-testid="headline-1">')[1].split("</dd>")[0]
+    assert "persistent absence 20.0%" in summary and "30.4" not in summary
+    table = html.split('data-testid="table-headline"')[1].split("</table>")[0]
+    row = table.split("Children looked after")[1].split("</tr>")[0]
+    assert ">20.0</td>" in row and ">4.9</td>" in row and ">23.4</td>" in row
+    sources = html.split('data-testid="benchmark-sources"')[1].split("</details>")[0]
+    assert "persistent absence rate, National (England), 20.0% (2022/23)" in sources
+    assert "CLA 12 months at 31 March" in sources
     ehcp, support = cohort_dashboard(user=manager, slug="send", academic_year=2025)["parts"]
     assert ehcp.benchmark("sa") == Decimal("4.5") and support.benchmark("pa") == Decimal("18.9")
 
@@ -396,7 +428,8 @@ def test_it_suppresses_groups_under_five_only_in_the_external_csv(cohort_city, m
     assert internal[0][:3] == ["Group", "Pupils", "Attendance %"]
     assert internal[1][:2] == ["Children looked after", "3"]
     assert external[1][1:8] == ["c"] * 7
-    assert external[1][8:12] == ["5.1", "", "30.4", ""]  # published benchmarks stay
+    # published benchmarks stay: 2020/21 absence (seed 000), 2022/23 PA, SA (seed 001) …
+    assert external[1][8:16] == ["5.1", "", "20.0", "4.9", "3.0", "23.4", "6.1", "2.9"]
     assert external[2][:2] == ["All pupils in the city", "13"]
     phase = _csv(client.get(url, {"academic_year": 2025, "table": "phase", "external": "1"}))
     assert all(row[1] == "c" for row in phase[1:])  # 2 primary, 1 secondary

@@ -174,6 +174,45 @@ def test_term_summaries_refresh_is_idempotent_and_drops_withdrawn_marks(term_cit
     assert not TermSummary.objects.filter(pupil_id=pupil_id, term="spring").exists()
 
 
+def _held() -> dict:
+    return {(t.pupil_id, t.term): (t.possible, t.attended, t.unauthorised)
+            for t in TermSummary.objects.filter(academic_year=2025)}
+
+
+def _from_marks() -> dict:
+    frame = _per_pupil_terms().groupby(["pupil_id", "term"])[
+        ["possible", "attended", "unauthorised"]].sum()
+    return {key: tuple(int(v) for v in row) for key, row in frame.iterrows()}
+
+
+def test_a_per_school_refresh_rewrites_only_that_schools_pupils(term_city):
+    primary, secondary = term_city["primary"], term_city["secondary"]
+    at = {school: list(SessionMark.objects.filter(school=school).order_by("pupil_id")
+                       .values_list("pupil_id", flat=True).distinct())
+          for school in (primary, secondary)}
+    # A late register at each school: spring mornings now unauthorised for one pupil each,
+    # and every spring mark of a second pupil at each school withdrawn.
+    for school in (primary, secondary):
+        changed, withdrawn = at[school][0], at[school][1]
+        SessionMark.objects.filter(pupil_id=changed, date__gte=date(2026, 1, 1)).update(am="O")
+        SessionMark.objects.filter(pupil_id=withdrawn, date__gte=date(2026, 1, 1)).delete()
+    stale = _held()
+    term_summaries_refresh(academic_year=2025, as_of=SPRING_DAY, school_ids=[primary.pk])
+    held, expected = _held(), _from_marks()
+    for (pupil_id, term), figures in stale.items():
+        if pupil_id in at[primary]:  # rewritten from the marks, city-wide
+            assert held.get((pupil_id, term)) == expected.get((pupil_id, term)), pupil_id
+        else:  # other schools' pupils untouched, even where their marks changed
+            assert held[(pupil_id, term)] == figures
+    assert (at[primary][1], "spring") not in held
+    assert (at[secondary][1], "spring") in held
+    assert held[(at[primary][0], "spring")] != stale[(at[primary][0], "spring")]
+    assert held[(at[secondary][0], "spring")] == stale[(at[secondary][0], "spring")]
+    # the next city-wide refresh brings everyone up to date
+    term_summaries_refresh(academic_year=2025, as_of=SPRING_DAY)
+    assert _held() == expected
+
+
 def test_term_summaries_stop_at_as_of(term_city):
     term_summaries_refresh(academic_year=2025, as_of=date(2025, 9, 3))  # the first day only
     assert set(TermSummary.objects.values_list("term", flat=True)) == {"autumn"}
