@@ -32,6 +32,7 @@ REPORT_SCHOOLS = "tests/reports/test_school_permissions.py::"
 COHORTS = "tests/reports/test_cohort_permissions.py::"
 ALERTS = "tests/alerts/test_permissions.py::"
 REPORTS_API = "tests/reports/test_reports_api_scoped.py::"
+COHORT_DOWNLOADS = "tests/reports/test_cohort_downloads.py::"
 
 _top = ACCOUNTS + "test_it_lets_every_signed_in_role_open_the_top_level_pages"
 _public = ACCOUNTS + "test_it_opens_the_sign_in_and_password_reset_pages_to_everyone"
@@ -158,6 +159,9 @@ COVERED_BY: dict[str, list[str]] = {
     "reports:cohorts": [COHORTS + "test_the_index_is_open_to_every_signed_in_role_with_a_scope"],
     "reports:cohort": [COHORTS + "test_every_role_on_every_cohort_page"],
     "reports:cohort_csv": [COHORTS + "test_every_role_on_every_cohort_csv"],
+    "reports:cohort_xlsx": [COHORT_DOWNLOADS + "test_every_role_gets_the_xlsx_of_its_own_scope"],
+    "reports:cohort_pupils_csv": [
+        COHORT_DOWNLOADS + "test_every_role_gets_only_the_pupils_the_page_lists"],
     # API
     "api-root": [ACCOUNTS + "test_it_serves_the_api_root_only_to_signed_in_users"],
     "api-schema": [ACCOUNTS + "test_it_serves_the_api_schema_and_docs_only_to_signed_in_users"],
