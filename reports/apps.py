@@ -10,7 +10,7 @@ class ReportsConfig(AppConfig):
 
     def ready(self):
         from django.db import transaction
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_migrate, post_save
 
         from attendance.models import ReclassificationRun
         from reports.caching import data_changed
@@ -18,6 +18,14 @@ class ReportsConfig(AppConfig):
 
         def benchmark_saved(**kwargs):
             data_changed()
+
+        def migrated(**kwargs):
+            """A deploy may change figures (a data migration of benchmarks) or what a page
+            shows: cached dashboards are forgotten. Never fails a migration over the cache."""
+            try:
+                data_changed()
+            except Exception:  # noqa: BLE001 (no cache server while migrating: nothing cached)
+                logger.warning("Could not reset the dashboards' cache after migrating")
 
         def run_recorded(instance, created, **kwargs):
             """After each run, city-wide (nightly) or per school (after an import): the term
@@ -40,5 +48,7 @@ class ReportsConfig(AppConfig):
                           dispatch_uid="reports-benchmark-saved")
         post_delete.connect(benchmark_saved, sender=BenchmarkFigure, weak=False,
                             dispatch_uid="reports-benchmark-deleted")
+        post_migrate.connect(migrated, sender=self, weak=False,
+                             dispatch_uid="reports-migrated")
         post_save.connect(run_recorded, sender=ReclassificationRun, weak=False,
                           dispatch_uid="reports-run-recorded")

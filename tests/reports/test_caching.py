@@ -176,3 +176,14 @@ def test_a_cached_cohort_page_is_never_served_to_another_scope(small_city, manag
     client.force_login(officer)  # unsuppressed too: only the scope tells the pages apart
     html = client.get(url, {"academic_year": 2025}).content.decode()
     assert small_city["primary"].name in html and small_city["secondary"].name not in html
+
+
+def test_a_migration_forgets_the_cached_dashboards(db):
+    """A deploy's data migration (benchmark rows) sends no model signal: migrate itself does."""
+    from django.core.management import call_command
+
+    from reports.caching import data_version
+
+    before = data_version()
+    call_command("migrate", "reports", verbosity=0)
+    assert data_version() != before
