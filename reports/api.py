@@ -172,6 +172,9 @@ class WeekSerializer(serializers.Serializer):
     absence_rate = _rate()
     authorised_rate = _rate()
     unauthorised_rate = _rate()
+    # Of the week's pupils: those whose year to date is in band 3 to 5, and in band 5.
+    persistent_absence_rate = _rate(source="pa_rate")
+    severe_absence_rate = _rate(source="sa_rate")
 
 
 class WeeksSerializer(serializers.Serializer):

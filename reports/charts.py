@@ -75,6 +75,20 @@ def weekly_figure(weeks, *, name: str = "This school") -> dict:
     return _json(figure)
 
 
+def weekly_pa_figure(weeks) -> dict:
+    """Persistent and severe absence (pupils' year to date) at the end of each week."""
+    figure = go.Figure(layout=_layout("Persistent and severe absence week by week",
+                                      y_title="% of pupils"))
+    x = _week_labels(weeks)
+    for attribute, name, colour, dash in (("pa_rate", "Persistent absence", BLACK, "solid"),
+                                          ("sa_rate", "Severe absence", "#d4351c", "dot")):
+        figure.add_trace(go.Scatter(x=x, y=_rates(weeks, attribute), name=name,
+                                    mode="lines+markers", line={"color": colour, "dash": dash}))
+    _weekly_axes(figure)
+    figure.update_layout(yaxis={"rangemode": "tozero"})
+    return _json(figure)
+
+
 def weekly_absence_figure(weeks) -> dict:
     """Overall, authorised and unauthorised absence per week: three lines."""
     figure = go.Figure(layout=_layout("Absence week by week", y_title="% of possible sessions"))

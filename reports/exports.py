@@ -61,6 +61,7 @@ WEEK_HEADER = [
     "Week beginning", "Pupils", "Possible sessions", "Attended sessions",
     "Authorised absence sessions", "Unauthorised absence sessions", "Attendance %",
     "Overall absence %", "Authorised absence %", "Unauthorised absence %",
+    "Persistent absence % (year to date)", "Severe absence % (year to date)",
 ]
 
 
@@ -71,7 +72,8 @@ def week_rows(weeks, *, external: bool) -> list[list]:
     rows = []
     for w in weeks:
         row = [w.week_start, w.pupils, w.possible, w.attended, w.authorised, w.unauthorised,
-               w.attendance_rate, w.absence_rate, w.authorised_rate, w.unauthorised_rate]
+               w.attendance_rate, w.absence_rate, w.authorised_rate, w.unauthorised_rate,
+               w.pa_rate, w.sa_rate]
         rows.append(suppress_row(row, w.pupils, figures=slice(1, None)) if external else row)
     return rows
 

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection
 from django.http import Http404
 
+from attendance.bands import band_sql
 from reports.models import BenchmarkFigure
 from schools.models import Locality, Phase
 
@@ -231,10 +232,22 @@ class Week:
     authorised: int = 0
     unauthorised: int = 0
     pupils: int = 0
+    # The city's weeks only: of the pupils with sessions that week, those whose figures from
+    # 1 September to the end of the week are in band 3 to 5 (PA) and in band 5 (SA).
+    pa_pupils: int = 0
+    sa_pupils: int = 0
 
     @property
     def attendance_rate(self):
         return percent(self.attended, self.possible)
+
+    @property
+    def pa_rate(self):
+        return percent(self.pa_pupils, self.pupils)
+
+    @property
+    def sa_rate(self):
+        return percent(self.sa_pupils, self.pupils)
 
     @property
     def absence_rate(self):
@@ -415,16 +428,33 @@ def city_weeks(*, user, academic_year: int, filters: dict | None = None) -> list
         prefix, pupils = base_sql(), f"SELECT pupil_id FROM base {where_clause(where)}"
     else:  # every pupil with a city-wide summary: the same pupils without building the CTE
         prefix, pupils = "", f"SELECT pupil_id FROM ({CITY_SUMMARIES}) s"
-    sql = prefix + f"""
-SELECT w.week_start, {WEEK_SUMS}
-  FROM attendance_weeklyattendance w
-  JOIN ({pupils}) b ON b.pupil_id = w.pupil_id
- WHERE w.academic_year = %(year)s
- GROUP BY w.week_start
- ORDER BY w.week_start"""
+    # Per pupil and week (all their schools), then their year to date at the end of each week
+    # (a window over their weeks), then per week: the sums, and the pupils with sessions that
+    # week whose year to date is in band 3 to 5 or in band 5 (attendance.bands.band_sql).
+    band = band_sql("c.to_date_attended", "c.to_date_possible")
+    sql = (prefix + ", " if prefix else "WITH ") + f"""
+per_pupil AS (
+  SELECT w.pupil_id, w.week_start, sum(w.possible) AS possible, sum(w.attended) AS attended,
+         sum(w.authorised) AS authorised, sum(w.unauthorised) AS unauthorised
+    FROM attendance_weeklyattendance w
+    JOIN ({pupils}) b ON b.pupil_id = w.pupil_id
+   WHERE w.academic_year = %(year)s
+   GROUP BY w.pupil_id, w.week_start),
+to_date AS (
+  SELECT p.*,
+         sum(p.possible) OVER (PARTITION BY p.pupil_id ORDER BY p.week_start) AS to_date_possible,
+         sum(p.attended) OVER (PARTITION BY p.pupil_id ORDER BY p.week_start) AS to_date_attended
+    FROM per_pupil p)
+SELECT c.week_start, sum(c.possible), sum(c.attended), sum(c.authorised), sum(c.unauthorised),
+       count(*) FILTER (WHERE c.possible > 0),
+       count(*) FILTER (WHERE c.possible > 0 AND {band} >= 3),
+       count(*) FILTER (WHERE c.possible > 0 AND {band} = 5)
+  FROM to_date c
+ GROUP BY c.week_start
+ ORDER BY c.week_start"""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [make_week(*row) for row in cursor.fetchall()]
+        return [Week(*row[:1], *(n or 0 for n in row[1:])) for row in cursor.fetchall()]
 
 
 def city_weeks_cached(*, user, academic_year: int, filters: dict | None = None) -> list[Week]:

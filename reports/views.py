@@ -73,13 +73,16 @@ def _figures(dashboard, weeks) -> list[dict]:
         figures.append({"id": "chart-characteristics-pa", "kind": "measure", "measure": "pa",
                         "title": title, "cells": cells,
                         "figure": charts.measure_figure(title, cells, measure="pa")})
-        if weeks:  # two charts over one table: attendance, then the three absence rates
+        if weeks:  # three charts over one table: attendance, absence rates, PA and SA
             figures.append({"id": "chart-weeks", "kind": "weeks",
                             "title": "Attendance week by week",
                             "figure": charts.weekly_figure(weeks, name="City")})
-            figures.append({"id": "chart-weeks-absence", "kind": "weeks", "weeks": weeks,
+            figures.append({"id": "chart-weeks-absence", "kind": "weeks",
                             "title": "Absence week by week",
                             "figure": charts.weekly_absence_figure(weeks)})
+            figures.append({"id": "chart-weeks-pa", "kind": "weeks", "weeks": weeks,
+                            "title": "Persistent and severe absence week by week",
+                            "figure": charts.weekly_pa_figure(weeks)})
     return figures
 
 

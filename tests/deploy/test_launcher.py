@@ -101,7 +101,18 @@ def migrated_database(django_db_setup, django_db_blocker):
         with psycopg.connect(host=db["HOST"], user=db["USER"], dbname="postgres",
                              autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{db["NAME"]}"')
+            for attempt in range(10):
+                # Sessions of other threads or processes the earlier tests left (a live server
+                # thread, a worker) keep the template busy: end them, then copy.
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = %s AND pid <> pg_backend_pid()", [db["NAME"]])
+                try:
+                    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{db["NAME"]}"')
+                    break
+                except psycopg.errors.ObjectInUse:
+                    if attempt == 9:
+                        raise
+                    time.sleep(0.5)
         yield f"postgres://{db['USER']}@{quote(db['HOST'], safe='')}/{name}"
         with psycopg.connect(host=db["HOST"], user=db["USER"], dbname="postgres",
                              autocommit=True) as admin:

@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pandas as pd
 import pytest
@@ -86,6 +87,55 @@ def test_the_weeks_match_the_raw_marks_grouped_by_monday(small_city, manager):
     assert sum(w.unauthorised for w in weeks) == headline.unauthorised
 
 
+def _pa_sa_from_marks(pupil_ids) -> dict:
+    """Monday → (pupils with possible sessions that week, of them with attendance from
+    1 September to that Sunday of 90% or less, of 50% or less), from the raw marks."""
+    marks = pd.DataFrame(SessionMark.objects.filter(pupil_id__in=pupil_ids).values(
+        "pupil_id", "date", "am", "pm"))
+    sessions = marks.melt(id_vars=["pupil_id", "date"], value_vars=["am", "pm"],
+                          value_name="code").dropna(subset=["code"])
+    codes = pd.DataFrame(AttendanceCode.objects.values(
+        "code", "counts_as_possible", "counts_as_attended"))
+    sessions = sessions.merge(codes, on="code", how="left", validate="many_to_one")
+    sessions["monday"] = [d - timedelta(days=d.weekday()) for d in sessions["date"]]
+    per = sessions.groupby(["pupil_id", "monday"])[
+        ["counts_as_possible", "counts_as_attended"]].sum().reset_index()
+    result = {}
+    for monday in sorted(per["monday"].unique()):
+        this_week = per[(per["monday"] == monday) & (per["counts_as_possible"] > 0)]
+        pa = sa = 0
+        for pupil_id in this_week["pupil_id"]:
+            to_date = per[(per["pupil_id"] == pupil_id) & (per["monday"] <= monday)]
+            rate = Fraction(int(to_date["counts_as_attended"].sum()),
+                            int(to_date["counts_as_possible"].sum()))
+            pa += rate <= Fraction(9, 10)
+            sa += rate <= Fraction(1, 2)
+        result[monday] = (len(this_week), pa, sa)
+    return result
+
+
+def test_persistent_and_severe_absence_week_by_week_follow_the_year_to_date(small_city,
+                                                                            manager):
+    weeks = city_weeks(user=manager, academic_year=2025)
+    expected = _pa_sa_from_marks(_pupil_ids())
+    assert {w.week_start: (w.pupils, w.pa_pupils, w.sa_pupils) for w in weeks} == expected
+    assert any(w.pa_pupils for w in weeks) and any(w.sa_pupils for w in weeks)
+    last = weeks[-1]  # the last week's year to date is the headline's year to date
+    headline = city_dashboard(user=manager, academic_year=2025, breakdowns=())["headline"]
+    assert (last.pa_pupils, last.sa_pupils) == (headline.pa, headline.sa)
+    assert last.pa_rate == _half_up(Decimal(last.pa_pupils * 100) / last.pupils)
+
+
+def test_the_page_shows_persistent_and_severe_absence_each_week(small_city, manager, client):
+    client.force_login(manager)
+    html = client.get(reverse("reports:city"), {"academic_year": 2025}).content.decode()
+    assert 'data-figure="chart-weeks-pa"' in html
+    expected = {f"{monday:%Y-%m-%d}": [f"{_half_up(Decimal(pa * 100) / n)}%",
+                                       f"{_half_up(Decimal(sa * 100) / n)}%"]
+                for monday, (n, pa, sa) in _pa_sa_from_marks(_pupil_ids()).items()}
+    assert _table(html, slice(6, 8)) == expected
+
+
 @pytest.mark.parametrize(("filters", "keep"), [
     ({"phase": "secondary"}, lambda spec: spec[0] == "secondary"),
     ({"phase": "primary"}, lambda spec: spec[0] == "primary"),
@@ -131,13 +181,14 @@ def test_a_dual_registered_pupil_counts_once_with_their_sessions_at_both_schools
 
 # --- the page -----------------------------------------------------------------------------------
 
-def _table(html: str) -> dict[str, list[str]]:
-    """The weeks table on the page: ISO Monday -> the text of its cells."""
+def _table(html: str, columns=slice(0, 6)) -> dict[str, list[str]]:
+    """The weeks table on the page: ISO Monday -> the text of its cells (by default up to the
+    unauthorised rate; ``slice(6, 8)``: persistent and severe absence)."""
     table = html.split('data-testid="weeks-table"')[1].split("</table>")[0]
     rows = {}
     for row in table.split('data-week="')[1:]:
         cells = row.split("</tr>")[0].split("<td")[1:]
-        rows[row[:10]] = [c.split(">", 1)[1].split("<")[0] for c in cells]
+        rows[row[:10]] = [c.split(">", 1)[1].split("<")[0] for c in cells][columns]
     return rows
 
 
@@ -180,8 +231,13 @@ def test_the_weeks_csv_holds_every_week(small_city, manager, client):
     assert "city-attendance-weeks-2025-2026.csv" in response["Content-Disposition"]
     rows = _csv(response)
     assert rows[0][:3] == ["Week beginning", "Pupils", "Possible sessions"]
-    assert rows[1:] == [[w[0].isoformat(), *[_text(v) for v in w[1:]]]
-                        for w in _weeks_from_marks(_pupil_ids())]
+    assert [r[:10] for r in rows[1:]] == [[w[0].isoformat(), *[_text(v) for v in w[1:]]]
+                                          for w in _weeks_from_marks(_pupil_ids())]
+    assert rows[0][10:] == ["Persistent absence % (year to date)",
+                            "Severe absence % (year to date)"]
+    assert [r[10:] for r in rows[1:]] == [
+        [_text(_half_up(Decimal(pa * 100) / n)), _text(_half_up(Decimal(sa * 100) / n))]
+        for n, pa, sa in _pa_sa_from_marks(_pupil_ids()).values()]
 
 
 def test_the_external_weeks_csv_suppresses_weeks_of_fewer_than_five_pupils(
@@ -190,7 +246,7 @@ def test_the_external_weeks_csv_suppresses_weeks_of_fewer_than_five_pupils(
     url = reverse("reports:city_csv")
     special = _csv(client.get(url, {"academic_year": 2025, "phase": "special", "table": "weeks",
                                     "external": "1"}))
-    assert special[1][0] == "2025-09-01" and special[1][1:] == ["c"] * 9
+    assert special[1][0] == "2025-09-01" and special[1][1:] == ["c"] * 11
     everyone = _csv(client.get(url, {"academic_year": 2025, "table": "weeks", "external": "1"}))
     assert everyone[1][1] == "12"  # 12 pupils: shown
 
@@ -210,7 +266,10 @@ def test_the_xlsx_has_a_weeks_sheet_with_dates_and_numbers(small_city, manager, 
     assert rows[0][:2] == ("Week beginning", "Pupils")
     expected = _weeks_from_marks(_pupil_ids(lambda spec: spec[2]))
     assert [(r[0].date(), *r[1:6]) for r in rows[1:]] == [w[:6] for w in expected]
-    assert [r[6:] for r in rows[1:]] == [tuple(float(v) for v in w[6:]) for w in expected]
+    assert [r[6:10] for r in rows[1:]] == [tuple(float(v) for v in w[6:]) for w in expected]
+    assert [r[10:] for r in rows[1:]] == [
+        (float(_half_up(Decimal(pa * 100) / n)), float(_half_up(Decimal(sa * 100) / n)))
+        for n, pa, sa in _pa_sa_from_marks(_pupil_ids(lambda spec: spec[2])).values()]
 
 
 def test_the_external_xlsx_suppresses_small_weeks(small_city, manager, client):
@@ -218,7 +277,7 @@ def test_the_external_xlsx_suppresses_small_weeks(small_city, manager, client):
     response = client.get(reverse("reports:city_xlsx"), {"academic_year": 2025,
                                                          "phase": "special", "external": "1"})
     rows = list(load_workbook(io.BytesIO(response.content))["Weeks"].iter_rows(values_only=True))
-    assert rows[1][1:] == ("c",) * 9
+    assert rows[1][1:] == ("c",) * 11
 
 
 # --- caching and permissions --------------------------------------------------------------------
