@@ -28,7 +28,8 @@ class Alert(models.Model):
     )
     rule = models.CharField(max_length=30, choices=Rule.choices)
     summary = models.CharField(max_length=300)
-    evidence = models.JSONField(default=dict, help_text="The numbers behind the alert")
+    evidence = models.JSONField(default=dict, blank=True,
+                                help_text="The numbers behind the alert")
     dedup_key = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)

@@ -20,6 +20,14 @@ def alert_list(*, user) -> QuerySet[Alert]:
     return Alert.objects.filter(condition).distinct()
 
 
+def alert_may_acknowledge(*, alert: Alert, user) -> bool:
+    """DOMAIN.md: the person it was sent to, or the link officer of the pupil's or school's
+    school. Managers and administrators see every alert but do not act on them."""
+    if alert.recipient_id == user.pk:
+        return True
+    return bool(user.is_la_officer and alert_list(user=user).filter(pk=alert.pk).exists())
+
+
 def alert_get(*, user, pk: int) -> Alert:
     from django.shortcuts import get_object_or_404
 

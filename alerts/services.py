@@ -38,6 +38,12 @@ def alert_mark_read(*, alert: Alert, user) -> Alert:
 @transaction.atomic
 def alert_acknowledge(*, alert: Alert, user, note: str = "") -> Alert:
     """Acknowledge an alert: its recipient, or the link officer of the pupil's school."""
+    from alerts.selectors import alert_may_acknowledge
+
+    if not alert_may_acknowledge(alert=alert, user=user):
+        raise ApplicationError(
+            "Only the person this alert was sent to, or the school's link officer, can "
+            "acknowledge it.")
     if alert.acknowledged_at is not None:
         raise ApplicationError(
             f"This alert was already acknowledged by {alert.acknowledged_by} on "

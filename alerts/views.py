@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from alerts.models import AlertPreference, Rule
-from alerts.selectors import alert_get, alert_list
+from alerts.selectors import alert_get, alert_list, alert_may_acknowledge
 from alerts.services import alert_acknowledge, alert_mark_read, alert_preference_set
 from attendance_portal.errors import ApplicationError
 from portal_ui.tables import sorted_paginated
@@ -52,7 +52,9 @@ def alert_detail(request, pk):
         else:
             messages.success(request, "Alert acknowledged.")
             return redirect("alerts:inbox")
-    return render(request, "alerts/detail.html", {"alert": alert, "form": form})
+    return render(request, "alerts/detail.html", {
+        "alert": alert, "form": form,
+        "may_acknowledge": alert_may_acknowledge(alert=alert, user=request.user)})
 
 
 @login_required

@@ -62,6 +62,26 @@ def test_it_records_who_acknowledged_and_refuses_twice(social_worker, pupil, sch
         alert_acknowledge(alert=alert, user=social_worker)
 
 
+def test_it_lets_only_the_recipient_or_the_link_officer_acknowledge(
+        social_worker, la_officer, manager, pupil, school):
+    _raise(social_worker, pupil, school)
+    alert = Alert.objects.get()
+    with pytest.raises(ApplicationError, match="Only the person this alert was sent to"):
+        alert_acknowledge(alert=alert, user=manager)
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is None
+    alert_acknowledge(alert=alert, user=la_officer)  # the school's link officer
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == la_officer
+
+
+def test_an_alert_without_evidence_can_still_be_acknowledged(social_worker, pupil, school):
+    _raise(social_worker, pupil, school)
+    Alert.objects.update(evidence={})
+    alert_acknowledge(alert=Alert.objects.get(), user=social_worker)
+    assert Alert.objects.get().acknowledged_by == social_worker
+
+
 def test_it_emails_immediately_without_naming_the_child(social_worker, caseload_pupil,
                                                         other_school):
     ids = _raise(social_worker, caseload_pupil, other_school)

@@ -68,6 +68,10 @@ def test_it_opens_an_alert_only_for_roles_that_may_see_it(as_role, world, role, 
     elif target in VISIBLE[role]:
         assert response.status_code == 200
         assert response.context["alert"] == alert
+        may = alert.recipient == world[role] or role == "la_officer"
+        html = response.content.decode()
+        assert ('data-testid="acknowledge"' in html) == may
+        assert ('data-testid="not-yours"' in html) == (not may)
     else:
         assert response.status_code == 404
         assert alert.summary not in response.content.decode()
@@ -123,5 +127,7 @@ def test_it_serves_and_acknowledges_an_alert_on_the_api_only_within_scope(as_rol
     if alert.recipient == world[role] or role == "la_officer":  # DOMAIN.md: the worker or
         assert acknowledged.status_code == 200  # the linked officer
         assert alert.acknowledged_by == world[role]
-    # A manager or administrator may acknowledge too today: alerts.services.alert_acknowledge
-    # says "its recipient, or the link officer" but does not check it. Not asserted either way.
+    else:  # a manager or administrator sees every alert but does not act on another's
+        assert acknowledged.status_code == 400
+        assert "Only the person this alert was sent to" in acknowledged.json()["detail"]
+        assert alert.acknowledged_at is None
