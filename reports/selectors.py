@@ -175,22 +175,9 @@ def percent(numerator: int, denominator: int) -> Decimal | None:
         Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-@dataclass
-class Cell:
-    """One group's figures (a breakdown row, or the whole city)."""
-
-    breakdown: str
-    key: str
-    label: str
-    pupils: int
-    possible: int
-    attended: int
-    authorised: int
-    unauthorised: int
-    pa: int
-    sa: int
-    bands: list[int]
-    benchmarks: dict = field(default_factory=dict)  # measure -> area -> BenchmarkFigure
+class Rates:
+    """Rates from a group's integer counts: sessions over possible sessions, and pupils in
+    bands 3 to 5 (``pa``) and 5 (``sa``) over ``pupils``."""
 
     @property
     def attendance_rate(self):
@@ -216,13 +203,31 @@ class Cell:
     def sa_rate(self):
         return percent(self.sa, self.pupils)
 
+
+@dataclass
+class Cell(Rates):
+    """One group's figures (a breakdown row, or the whole city)."""
+
+    breakdown: str
+    key: str
+    label: str
+    pupils: int
+    possible: int
+    attended: int
+    authorised: int
+    unauthorised: int
+    pa: int
+    sa: int
+    bands: list[int]
+    benchmarks: dict = field(default_factory=dict)  # measure -> area -> BenchmarkFigure
+
     def benchmark(self, measure: str, area: str = "national"):
         figure = self.benchmarks.get(measure, {}).get(area)
         return figure.value if figure else None
 
 
 @dataclass
-class Week:
+class Week(Rates):
     """Sessions in one week (Monday start), summed over a group of pupils; ``pupils``: those
     with possible sessions that week."""
 
@@ -234,32 +239,8 @@ class Week:
     pupils: int = 0
     # The city's weeks only: of the pupils with sessions that week, those whose figures from
     # 1 September to the end of the week are in band 3 to 5 (PA) and in band 5 (SA).
-    pa_pupils: int = 0
-    sa_pupils: int = 0
-
-    @property
-    def attendance_rate(self):
-        return percent(self.attended, self.possible)
-
-    @property
-    def pa_rate(self):
-        return percent(self.pa_pupils, self.pupils)
-
-    @property
-    def sa_rate(self):
-        return percent(self.sa_pupils, self.pupils)
-
-    @property
-    def absence_rate(self):
-        return percent(self.possible - self.attended, self.possible)
-
-    @property
-    def authorised_rate(self):
-        return percent(self.authorised, self.possible)
-
-    @property
-    def unauthorised_rate(self):
-        return percent(self.unauthorised, self.possible)
+    pa: int = 0
+    sa: int = 0
 
 
 # The columns of a weekly statement after its grouping keys: Week(week_start, *these).
