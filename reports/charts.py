@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from attendance.bands import Band
 
 BLUE, BLACK = "#1d70b8", "#0b0c0c"
+RED = "#d4351c"
 BAND_COLOURS = ["#00703c", "#85994b", "#ffdd00", "#f47738", "#d4351c"]
 FONT = {"family": "Arial, sans-serif", "size": 14, "color": BLACK}
 
@@ -75,30 +76,28 @@ def weekly_figure(weeks, *, name: str = "This school") -> dict:
     return _json(figure)
 
 
-def weekly_pa_figure(weeks) -> dict:
-    """Persistent and severe absence (pupils' year to date) at the end of each week."""
-    figure = go.Figure(layout=_layout("Persistent and severe absence week by week",
-                                      y_title="% of pupils"))
+def _weekly_lines(weeks, title: str, y_title: str, lines) -> dict:
+    """One line per (Week attribute, name, colour, dash) over the weeks, from zero up."""
+    figure = go.Figure(layout=_layout(title, y_title=y_title))
     x = _week_labels(weeks)
-    for attribute, name, colour, dash in (("pa_rate", "Persistent absence", BLACK, "solid"),
-                                          ("sa_rate", "Severe absence", "#d4351c", "dot")):
+    for attribute, name, colour, dash in lines:
         figure.add_trace(go.Scatter(x=x, y=_rates(weeks, attribute), name=name,
                                     mode="lines+markers", line={"color": colour, "dash": dash}))
     _weekly_axes(figure)
     figure.update_layout(yaxis={"rangemode": "tozero"})
     return _json(figure)
+
+
+def weekly_pa_figure(weeks) -> dict:
+    """Persistent and severe absence (pupils' year to date) at the end of each week."""
+    return _weekly_lines(weeks, "Persistent and severe absence week by week", "% of pupils", (
+        ("pa_rate", "Persistent absence", BLACK, "solid"),
+        ("sa_rate", "Severe absence", RED, "dot")))
 
 
 def weekly_absence_figure(weeks) -> dict:
     """Overall, authorised and unauthorised absence per week: three lines."""
-    figure = go.Figure(layout=_layout("Absence week by week", y_title="% of possible sessions"))
-    x = _week_labels(weeks)
-    for attribute, name, colour, dash in (
-            ("absence_rate", "Overall absence", BLACK, "solid"),
-            ("authorised_rate", "Authorised", BLUE, "dash"),
-            ("unauthorised_rate", "Unauthorised", "#d4351c", "dot")):
-        figure.add_trace(go.Scatter(x=x, y=_rates(weeks, attribute), name=name,
-                                    mode="lines+markers", line={"color": colour, "dash": dash}))
-    _weekly_axes(figure)
-    figure.update_layout(yaxis={"rangemode": "tozero"})
-    return _json(figure)
+    return _weekly_lines(weeks, "Absence week by week", "% of possible sessions", (
+        ("absence_rate", "Overall absence", BLACK, "solid"),
+        ("authorised_rate", "Authorised", BLUE, "dash"),
+        ("unauthorised_rate", "Unauthorised", RED, "dot")))
