@@ -102,26 +102,36 @@ DROP_EMPTY_CODES = f"""
 JOINS = ("SET enable_seqscan = off SET enable_hashjoin = on SET enable_mergejoin = on "
          "SET work_mem = '64MB'")
 
-TRIGGERS_SQL = f"""
-CREATE OR REPLACE FUNCTION attendance_markcount_insert() RETURNS trigger LANGUAGE plpgsql
+def _function(name: str, *statements: str) -> str:
+    """A trigger function running each statement with EXECUTE: planned afresh for every
+    statement's transition table. A static statement in PL/pgSQL keeps the plan made for the
+    first call in the session (a one-mark change: nested loops), and reused on a year of marks
+    that plan is quadratic (seen: a 535,551-mark DELETE still running after ten minutes)."""
+    body = "\n".join(f"    EXECUTE $q${statement}$q$;" for statement in statements)
+    return f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql
 {JOINS} AS $$
 BEGIN
-    WITH s AS MATERIALIZED ({_pairs("new_marks")}),
+{body}
+    RETURN NULL;
+END $$;
+"""
+
+
+TRIGGERS_SQL = _function(
+    "attendance_markcount_insert",
+    f"""WITH s AS MATERIALIZED ({_pairs("new_marks")}),
     codes AS ({_codes("s")}),
     weeks AS ({_weeks("s")}),
     counted AS ({INSERT_CODES})
-    {INSERT_WEEKS.format(where="")};
-    RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION attendance_markcount_update() RETURNS trigger LANGUAGE plpgsql
-{JOINS} AS $$
-BEGIN
-    -- One net change per key. Codes that lose sessions are updated and codes that gain them
-    -- upserted; a week whose change could not stand as a row on its own (a figure falls, or
-    -- attended rises alone: I → /) is updated (it is held), any other is upserted. Disjoint
-    -- keys, so one statement.
-    WITH s AS MATERIALIZED (
+    {INSERT_WEEKS.format(where="")}""",
+) + _function(
+    "attendance_markcount_update",
+    # One net change per key. Codes that lose sessions are updated and codes that gain them
+    # upserted; a week whose change could not stand as a row on its own (a figure falls, or
+    # attended rises alone: I → /) is updated (it is held), any other is upserted. Disjoint
+    # keys, so one statement.
+    f"""WITH s AS MATERIALIZED (
         SELECT {PAIR_KEY}, sum(days) AS days
         FROM ({_pairs("new_marks")} UNION ALL {_pairs("old_marks", "-")}) t
         GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(days) <> 0),
@@ -132,35 +142,29 @@ BEGIN
     changed AS (
         UPDATE attendance_weeklyattendance w SET {CHANGE_WEEKS}
         FROM weeks d WHERE NOT ({ADDABLE}) AND {_match("w", "d", WEEK_KEY)})
-    {INSERT_WEEKS.format(where="WHERE " + ADDABLE)};
-    -- Code rows at 0 go; a week goes when its marks moved elsewhere (a key column changed)
-    -- and none is left in it.
-    WITH old AS ({_pairs("old_marks")})
-    {DROP_EMPTY_CODES};
-    DELETE FROM attendance_weeklyattendance w
+    {INSERT_WEEKS.format(where="WHERE " + ADDABLE)}""",
+    # Code rows at 0 go; a week goes when its marks moved elsewhere (a key column changed)
+    # and none is left in it.
+    f"""WITH old AS ({_pairs("old_marks")})
+    {DROP_EMPTY_CODES}""",
+    f"""DELETE FROM attendance_weeklyattendance w
     USING (SELECT {WEEK_KEY} FROM ({_pairs("old_marks")}) o
            EXCEPT SELECT {WEEK_KEY} FROM ({_pairs("new_marks")}) n) d
-    WHERE w.possible = 0 AND {_match("w", "d", WEEK_KEY)} AND NOT EXISTS ({MARKS_LEFT});
-    RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION attendance_markcount_delete() RETURNS trigger LANGUAGE plpgsql
-{JOINS} AS $$
-BEGIN
-    WITH s AS MATERIALIZED ({_pairs("old_marks", "-")}),
+    WHERE w.possible = 0 AND {_match("w", "d", WEEK_KEY)} AND NOT EXISTS ({MARKS_LEFT})""",
+) + _function(
+    "attendance_markcount_delete",
+    f"""WITH s AS MATERIALIZED ({_pairs("old_marks", "-")}),
     codes AS ({_codes("s")}),
     weeks AS ({_weeks("s")}),
     subtracted AS ({SUBTRACT_CODES})
     UPDATE attendance_weeklyattendance w SET {CHANGE_WEEKS}
-    FROM weeks d WHERE {_match("w", "d", WEEK_KEY)};
-    WITH old AS ({_pairs("old_marks")})
-    {DROP_EMPTY_CODES};
-    DELETE FROM attendance_weeklyattendance w
+    FROM weeks d WHERE {_match("w", "d", WEEK_KEY)}""",
+    f"""WITH old AS ({_pairs("old_marks")})
+    {DROP_EMPTY_CODES}""",
+    f"""DELETE FROM attendance_weeklyattendance w
     USING (SELECT DISTINCT {WEEK_KEY} FROM ({_pairs("old_marks")}) o) d
-    WHERE w.possible = 0 AND {_match("w", "d", WEEK_KEY)} AND NOT EXISTS ({MARKS_LEFT});
-    RETURN NULL;
-END $$;
-"""
+    WHERE w.possible = 0 AND {_match("w", "d", WEEK_KEY)} AND NOT EXISTS ({MARKS_LEFT})""",
+)
 
 KEY_INDEX = [
     f"DROP INDEX CONCURRENTLY IF EXISTS {NEW_INDEX}",
