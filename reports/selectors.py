@@ -248,9 +248,10 @@ WEEK_SUMS = """sum(w.possible), sum(w.attended), sum(w.authorised), sum(w.unauth
        count(DISTINCT w.pupil_id) FILTER (WHERE w.possible > 0)"""
 
 
-def make_week(week_start: date, possible, attended, authorised, unauthorised, pupils) -> Week:
-    return Week(week_start, possible or 0, attended or 0, authorised or 0, unauthorised or 0,
-                pupils or 0)
+def make_week(week_start: date, *counts) -> Week:
+    """A Week from a statement's row: the Monday, then its counts in field order (NULL sums,
+    a week without rows, read as 0)."""
+    return Week(week_start, *(n or 0 for n in counts))
 
 
 def _labels() -> dict[str, dict[str, str]]:
@@ -435,7 +436,7 @@ SELECT c.week_start, sum(c.possible), sum(c.attended), sum(c.authorised), sum(c.
  ORDER BY c.week_start"""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [Week(*row[:1], *(n or 0 for n in row[1:])) for row in cursor.fetchall()]
+        return [make_week(*row) for row in cursor.fetchall()]
 
 
 def city_weeks_cached(*, user, academic_year: int, filters: dict | None = None) -> list[Week]:
