@@ -325,44 +325,41 @@ def _threshold_weeks(as_of: date) -> list[date]:
     return calendar.school_weeks(start=year_start - timedelta(days=365), end=as_of)
 
 
-THRESHOLD_WINDOWS_SQL = """
-    WITH weeks AS (
+_PER_WEEK_SQL = """
+    weeks AS (
         SELECT w.monday, w.n::int AS n
         FROM unnest(%(mondays)s::date[]) WITH ORDINALITY AS w(monday, n)
-    ), candidates AS MATERIALIZED (
-        -- a window cannot hold more than the pupil's academic years around it: only pupils
-        -- with 10 or more unauthorised sessions over those years (attendance_markcount) can
-        -- reach the threshold
-        SELECT m.pupil_id
-        FROM attendance_markcount m
-        JOIN attendance_attendancecode c ON c.code = m.code AND c.category = 'unauthorised'
-        WHERE m.academic_year BETWEEN %(first_year)s AND %(last_year)s {pupil_filter}
-        GROUP BY m.pupil_id HAVING sum(m.sessions) >= %(threshold)s
+    ), after AS MATERIALIZED (
+        -- unauthorised sessions in as_of's week dated after as_of (none in a nightly run for
+        -- today), read through the (school, date) index, not a probe per pupil
+        SELECT m.pupil_id, count(*) AS sessions
+        FROM attendance_sessionmark m
+        CROSS JOIN LATERAL (VALUES (m.am), (m.pm)) AS x(code)
+        JOIN attendance_attendancecode c ON c.code = x.code AND c.category = 'unauthorised'
+        WHERE m.school_id = ANY(ARRAY(SELECT id FROM schools_school))
+          AND m.date > %(as_of)s AND m.date <= %(as_of_week)s::date + 6 {pupil_filter}
+        GROUP BY m.pupil_id
     ), per_week AS (
         -- unauthorised sessions (G, N, O, U: AttendanceCode.category) per pupil per school week,
         -- from the weekly counts the marks' triggers keep (attendance_weeklyattendance, every
         -- school and academic year), less the marks of as_of's week dated after as_of
-        SELECT pupil_id, n, sum(sessions) AS sessions
+        SELECT pupil_id, n, sum(sessions)::int AS sessions
         FROM (
             SELECT m.pupil_id, wk.n, m.unauthorised AS sessions
-            FROM candidates p
-            JOIN attendance_weeklyattendance m ON m.pupil_id = p.pupil_id
-             AND m.week_start BETWEEN %(first_day)s AND %(as_of)s AND m.unauthorised > 0
+            FROM attendance_weeklyattendance m
             JOIN weeks wk ON wk.monday = m.week_start
+            WHERE m.week_start BETWEEN %(first_day)s AND %(as_of)s AND m.unauthorised > 0
+              {pupil_filter}
             UNION ALL
-            SELECT m.pupil_id, wk.n, -count(*)
-            FROM attendance_sessionmark m
-            CROSS JOIN LATERAL (VALUES (m.am), (m.pm)) AS x(code)
-            JOIN attendance_attendancecode c ON c.code = x.code AND c.category = 'unauthorised'
-            JOIN weeks wk ON wk.monday = %(as_of_week)s
-            WHERE m.school_id = ANY(ARRAY(SELECT id FROM schools_school))
-              AND m.date > %(as_of)s AND m.date <= %(as_of_week)s::date + 6
-              AND m.pupil_id IN (SELECT pupil_id FROM candidates)
-            GROUP BY m.pupil_id, wk.n
+            SELECT a.pupil_id, wk.n, -a.sessions
+            FROM after a JOIN weeks wk ON wk.monday = %(as_of_week)s
         ) t
         GROUP BY pupil_id, n
         HAVING sum(sessions) > 0
-    ), windows AS (
+    )"""
+
+THRESHOLD_WINDOWS_SQL = f"""
+    WITH {_PER_WEEK_SQL}, windows AS (
         -- for each school week W, the sessions in the ten school weeks ending at W: each
         -- week's sessions count in the windows ending in it and the nine weeks after
         SELECT p.pupil_id, w.n, sum(p.sessions)::int AS sessions
@@ -380,25 +377,51 @@ THRESHOLD_WINDOWS_SQL = """
     WHERE win.sessions >= %(threshold)s
 """
 
+# Episodes without listing every window: a window's sessions change only where a week with
+# sessions enters it (week n) or leaves it (week n + 10), so between two such points every
+# window holds the same count, and an episode is a run of adjacent points at the threshold.
 EPISODES_SQL = f"""
-    WITH hits AS ({THRESHOLD_WINDOWS_SQL}),
-    islands AS (
-        SELECT h.*, h.n - row_number() OVER (PARTITION BY h.pupil_id ORDER BY h.n) AS island
-        FROM hits h
+    WITH {_PER_WEEK_SQL}, deltas AS (
+        SELECT pupil_id, n AS point, sessions AS delta FROM per_week
+        UNION ALL
+        SELECT pupil_id, n + %(weeks)s, -sessions FROM per_week
+        WHERE n + %(weeks)s <= %(current_n)s
+    ), points AS (
+        -- the sessions in the window ending at ``point``, and at every week up to next_point
+        SELECT pupil_id, point,
+               (sum(sum(delta)) OVER (PARTITION BY pupil_id ORDER BY point))::int AS sessions,
+               lead(point) OVER (PARTITION BY pupil_id ORDER BY point) AS next_point
+        FROM deltas
+        GROUP BY pupil_id, point
+    ), hits AS (
+        SELECT pupil_id, sessions, GREATEST(point, %(from_n)s) AS first_n,
+               coalesce(next_point - 1, %(current_n)s) AS last_n
+        FROM points
+        WHERE sessions >= %(threshold)s AND coalesce(next_point - 1, %(current_n)s) >= %(from_n)s
+    ), islands AS (
+        SELECT h.*, count(*) FILTER (WHERE h.prev_last IS DISTINCT FROM h.first_n - 1)
+                        OVER (PARTITION BY h.pupil_id ORDER BY h.first_n) AS island
+        FROM (SELECT *, lag(last_n) OVER (PARTITION BY pupil_id ORDER BY first_n) AS prev_last
+              FROM hits) h
+    ), episodes AS (
+        SELECT pupil_id, min(first_n) AS first_n, max(last_n) AS last_n,
+               (array_agg(sessions ORDER BY first_n))[1] AS first_sessions,
+               (array_agg(sessions ORDER BY first_n DESC))[1] AS latest_sessions
+        FROM islands
+        GROUP BY pupil_id, island
     )
-    SELECT DISTINCT ON (pupil_id, island)
-           pupil_id,
-           first_value(window_start) OVER ep AS first_window_start,
-           first_value(window_end) OVER ep AS first_window_end,
-           first_value(sessions) OVER ep AS first_sessions,
-           last_value(window_start) OVER ep AS latest_window_start,
-           last_value(window_end) OVER ep AS latest_window_end,
-           last_value(sessions) OVER ep AS latest_sessions,
-           last_value(n) OVER ep = %(current_n)s AS current
-    FROM islands
-    WINDOW ep AS (PARTITION BY pupil_id, island ORDER BY n
-                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-    ORDER BY pupil_id, island
+    SELECT e.pupil_id,
+           fs.monday AS first_window_start, LEAST(fe.monday + 6, %(as_of)s) AS first_window_end,
+           e.first_sessions,
+           ls.monday AS latest_window_start, LEAST(le.monday + 6, %(as_of)s) AS latest_window_end,
+           e.latest_sessions,
+           e.last_n = %(current_n)s AS current
+    FROM episodes e
+    JOIN weeks fe ON fe.n = e.first_n
+    JOIN weeks fs ON fs.n = GREATEST(1, e.first_n - (%(weeks)s - 1))
+    JOIN weeks le ON le.n = e.last_n
+    JOIN weeks ls ON ls.n = GREATEST(1, e.last_n - (%(weeks)s - 1))
+    ORDER BY e.pupil_id, e.first_n
 """
 
 
@@ -414,9 +437,9 @@ def threshold_params(*, as_of: date, from_day: date | None = None,
         "threshold": THRESHOLD_SESSIONS,
         "from_monday": calendar.week_start(from_day),
         "as_of_week": calendar.week_start(as_of),
-        "first_year": (mondays[0] if mondays else as_of).year - 1,
-        "last_year": as_of.year,
         "current_n": len(mondays),
+        # the first school week whose window counts (n is 1-based)
+        "from_n": 1 + sum(monday < calendar.week_start(from_day) for monday in mondays),
         "pupil_ids": pupil_ids or [],
     }
     return params, ("AND m.pupil_id = ANY(%(pupil_ids)s)" if pupil_ids is not None else "")

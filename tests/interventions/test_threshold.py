@@ -172,3 +172,50 @@ def test_it_does_not_count_marks_made_in_half_term_towards_the_threshold(
     # The same five sessions in the school week before half term do reach it.
     _sessions(pupil, other_school, 5, monday=OCT_20)
     assert _weeks(pupil)[0]["sessions"] == 10
+
+
+def _episodes_from_windows(windows, current_end):
+    """Episodes by their definition: runs of consecutive school weeks whose windows reach it."""
+    episodes, previous_end = [], None
+    for window in windows:
+        start_of_run = previous_end is None or window["n"] != previous_end + 1
+        if start_of_run:
+            episodes.append({"first_window_start": window["window_start"],
+                             "first_window_end": window["window_end"],
+                             "first_sessions": window["sessions"]})
+        episodes[-1].update(latest_window_start=window["window_start"],
+                            latest_window_end=window["window_end"],
+                            latest_sessions=window["sessions"],
+                            current=window["window_end"] == current_end)
+        previous_end = window["n"]
+    return episodes
+
+
+def test_episodes_are_the_runs_of_windows_at_the_threshold(school):
+    """The episodes come from the points where a window's count changes (a week entering or
+    leaving it), not from listing every window: they must be exactly the runs of consecutive
+    windows at the threshold, here for pupils with random unauthorised sessions over a year
+    (as of a Wednesday)."""
+    import random
+
+    from schools.calendar import school_weeks
+    from tests.factories import PupilFactory
+
+    as_of = date(2026, 7, 15)  # a Wednesday
+    mondays = school_weeks(start=date(2025, 9, 1), end=as_of)
+    index = {min(m + timedelta(days=6), as_of): n for n, m in enumerate(mondays)}
+    rng = random.Random(2026)
+    pupils, runs = [PupilFactory() for _ in range(8)], 0
+    for number, pupil in enumerate(pupils):
+        for monday in mondays:
+            # as_of's week: half the pupils have sessions after as_of too (not counted)
+            if rng.random() < 0.3 or (monday == mondays[-1] and number % 2):
+                _sessions(pupil, school, rng.choice([1, 2, 3, 4, 6, 8]), monday=monday)
+        windows = penalty_threshold_windows(as_of=as_of, pupil_ids=[pupil.pk])
+        for window in windows:
+            window["n"] = index[window["window_end"]]
+        expected = _episodes_from_windows(windows, current_end=as_of)
+        episodes = penalty_threshold_episodes(as_of=as_of, pupil_ids=[pupil.pk])
+        assert [{k: v for k, v in e.items() if k != "pupil_id"} for e in episodes] == expected
+        runs += len(episodes)
+    assert runs > len(pupils), "some pupil has two or more separate episodes"
