@@ -9,7 +9,8 @@ How the figures are computed (docs/nightly.md):
 - counts: attendance_markcount (sessions per pupil, school, year and code) and
   attendance_weeklyattendance (per week) are kept exact by triggers on the marks (migration
   0006), so a run never scans the year's marks; it takes away the few marks dated after
-  ``as_of`` and reads first/last marked dates with one index descent each.
+  ``as_of``. First and last marked dates come from attendance_markspan (migration 0011, the
+  same triggers); only a span ending after ``as_of`` is looked up in the marks.
 - year to date: every mark from 1 September of the academic year containing ``as_of`` up to
   ``as_of``; possible/attended/authorised/unauthorised from ``AttendanceCode``'s flags; for a
   pupil and school with no marks at all, that school's summary rows (totals) inside the period.
@@ -58,16 +59,21 @@ class ReclassifyResult:
     alerts_raised: int
     seconds: float
     alert_ids: list[int]
+    # The run's two parts: summaries, bands and band history; then the alert rules.
+    summaries_seconds: float = 0.0
+    alerts_seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return {"as_of": self.as_of.isoformat(), "pupils": self.pupils, "changed": self.changed,
-                "alerts_raised": self.alerts_raised, "seconds": round(self.seconds, 3)}
+                "alerts_raised": self.alerts_raised, "seconds": round(self.seconds, 3),
+                "summaries_seconds": round(self.summaries_seconds, 3),
+                "alerts_seconds": round(self.alerts_seconds, 3)}
 
 
 def mark_counts_rebuild() -> None:
-    """Recount attendance_markcount and attendance_weeklyattendance from the marks. The
-    triggers keep both exact; this is the repair (marks written with the triggers disabled, an
-    AttendanceCode's flags changed)."""
+    """Recount attendance_markcount, attendance_weeklyattendance and attendance_markspan from
+    the marks. The triggers keep them exact; this is the repair (marks written with the
+    triggers disabled, an AttendanceCode's flags changed)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("LOCK TABLE attendance_sessionmark IN SHARE MODE")
         cursor.execute("""
@@ -76,7 +82,8 @@ def mark_counts_rebuild() -> None:
                        AS academic_year,
                    m.pupil_id, m.school_id,
                    m.date - (extract(isodow FROM m.date)::int - 1) AS week_start,
-                   x.code, count(*) AS sessions
+                   x.code, count(*) AS sessions, min(m.date) AS first_day,
+                   max(m.date) AS last_day
             FROM attendance_sessionmark m CROSS JOIN LATERAL (VALUES (m.am), (m.pm)) AS x(code)
             WHERE x.code IS NOT NULL
             GROUP BY 1, 2, 3, 4, 5
@@ -94,6 +101,13 @@ def mark_counts_rebuild() -> None:
             SELECT s.pupil_id, s.school_id, s.academic_year, s.week_start, {_FIGURES}
             FROM _sessions s LEFT JOIN attendance_attendancecode c ON c.code = s.code
             GROUP BY 1, 2, 3, 4
+        """)
+        cursor.execute("DELETE FROM attendance_markspan")
+        cursor.execute("""
+            INSERT INTO attendance_markspan (pupil_id, school_id, academic_year, first_marked,
+                last_marked)
+            SELECT pupil_id, school_id, academic_year, min(first_day), max(last_day)
+            FROM _sessions GROUP BY 1, 2, 3
         """)
         cursor.execute("DROP TABLE _sessions")
 
@@ -196,17 +210,22 @@ def _build_summaries(cursor, params: dict, school_ids: list[int] | None) -> None
         coalesce(sum(cc.n) FILTER (WHERE c.category = 'authorised'), 0) AS authorised,
         coalesce(sum(cc.n) FILTER (WHERE c.category = 'unauthorised'), 0) AS unauthorised
     """
-    # First and last marked dates: one descent of the (pupil, date, school) index each.
+    # First and last marked dates from attendance_markspan (the whole year's, kept by the
+    # triggers); a descent of the (pupil, date, school) index only where the span is missing
+    # or its last day is after as_of (COALESCE and CASE evaluate the subquery only then).
     marked = """(SELECT m.date FROM attendance_sessionmark m
                  WHERE m.pupil_id = t.pupil_id AND m.school_id = t.school_id
                    AND m.date BETWEEN %(year_start)s AND %(as_of)s ORDER BY m.date {} LIMIT 1)"""
+    first_marked = f"coalesce(g.first_marked, {marked.format('ASC')})"
+    last_marked = (f"CASE WHEN g.last_marked <= %(as_of)s THEN g.last_marked "
+                   f"ELSE {marked.format('DESC')} END")
     summary_scope = _scope_sql(school_ids, "r.pupil_id")
     cursor.execute(f"""
         CREATE TEMP TABLE _per_school ON COMMIT DROP AS
         SELECT t.pupil_id, t.school_id, t.possible, t.attended, t.authorised, t.unauthorised,
                coalesce(r.recent_possible, 0) AS recent_possible,
                coalesce(r.recent_attended, 0) AS recent_attended,
-               {marked.format("ASC")} AS first_marked, {marked.format("DESC")} AS last_marked,
+               {first_marked} AS first_marked, {last_marked} AS last_marked,
                t.code_counts, FALSE AS from_summary_rows
         FROM (SELECT cc.pupil_id, cc.school_id, {counts},
                      jsonb_object_agg(cc.code, cc.n) AS code_counts
@@ -214,6 +233,8 @@ def _build_summaries(cursor, params: dict, school_ids: list[int] | None) -> None
               LEFT JOIN attendance_attendancecode c ON c.code = cc.code
               GROUP BY cc.pupil_id, cc.school_id) t
         LEFT JOIN _recent r ON r.pupil_id = t.pupil_id AND r.school_id = t.school_id
+        LEFT JOIN attendance_markspan g ON g.pupil_id = t.pupil_id AND g.school_id = t.school_id
+         AND g.academic_year = %(year)s
         UNION ALL
         SELECT r.pupil_id, r.school_id, sum(r.possible), sum(r.attended), sum(r.authorised),
                sum(r.unauthorised), 0, 0, min(r.date_from), max(r.date_to),
@@ -568,6 +589,7 @@ def pupils_reclassify(*, as_of: date, school_ids: list[int] | None = None,
             cursor.execute("SET LOCAL session_replication_role = origin")
         cursor.execute("SELECT count(*) FROM _changes")
         changed = cursor.fetchone()[0]
+        summaries_seconds = time.monotonic() - started
         alert_ids = _raise_alerts(cursor, params, city_wide=school_ids is None)
         seconds = time.monotonic() - started
         ReclassificationRun.objects.create(
@@ -579,4 +601,6 @@ def pupils_reclassify(*, as_of: date, school_ids: list[int] | None = None,
 
             transaction.on_commit(lambda: email_new_alerts.delay(alert_ids))
     return ReclassifyResult(as_of=as_of, pupils=pupils, changed=changed,
-                            alerts_raised=len(alert_ids), seconds=seconds, alert_ids=alert_ids)
+                            alerts_raised=len(alert_ids), seconds=seconds, alert_ids=alert_ids,
+                            summaries_seconds=summaries_seconds,
+                            alerts_seconds=seconds - summaries_seconds)

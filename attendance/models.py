@@ -216,6 +216,7 @@ class SummaryRecord(models.Model):
 from attendance.summary_models import (  # noqa: E402,F401
     BandHistory,
     MarkCount,
+    MarkSpan,
     PupilSummary,
     ReclassificationRun,
     WeeklyAttendance,

@@ -5,6 +5,10 @@
 Targets (issue 5): the demo city (≈40,500 pupils, ≈15 M marks) in ≤ 20 s; 200,000 pupils
 (--large) in ≤ 2 minutes; ≥ 100× faster per pupil than the naive ORM loop; one 1,500-pupil
 school after its import in ≤ 1 s.
+
+``speedup_vs_naive`` compares like with like: the naive loop writes the summaries, bands and
+band history, the run's first part (``summaries_seconds``). ``speedup_vs_naive_with_our_alerts``
+charges the whole run, alert rules included, against the same naive loop.
 """
 
 import argparse
@@ -52,7 +56,8 @@ def naive_reclassify(pupil_ids, as_of):
     """The baseline: the same summaries and band history as ``pupils_reclassify`` (per school
     and city-wide: the four figures, code counts, first and last marked, the recent window, the
     projection, totals-only schools), pupil by pupil through the ORM, as a first attempt would
-    be written. Alerts are left out, so the baseline is, if anything, flattered."""
+    be written. It raises no alerts: it is compared with the run's summaries part
+    (``summaries_seconds``), and, flattering it, with the whole run alerts included."""
     from attendance.bands import band_for
     from attendance.classification import _params
     from attendance.models import (
@@ -218,6 +223,9 @@ def main():
     minimal_seconds = time.perf_counter() - started
     naive_rate = len(sample) / naive_seconds
     ours_rate = cold.pupils / cold_seconds
+    # Like for like: the naive loop writes summaries, bands and band history, which is the
+    # run's first part; the alert rules come after it (cold.alerts_seconds).
+    ours_summaries_rate = cold.pupils / cold.summaries_seconds
 
     print(json.dumps({
         "as_of": as_of.isoformat(),
@@ -226,9 +234,13 @@ def main():
         "seconds": round(cold_seconds, 2),
         "rerun_seconds": round(seconds, 2),
         "rerun_changed": result.changed,
+        "summaries_seconds": round(cold.summaries_seconds, 2),
+        "alerts_seconds": round(cold.alerts_seconds, 2),
         "pupils_per_s": round(ours_rate),
+        "summaries_pupils_per_s": round(ours_summaries_rate),
         "naive_pupils_per_s": round(naive_rate, 1),
-        "speedup_vs_naive": round(ours_rate / naive_rate, 1),
+        "speedup_vs_naive": round(ours_summaries_rate / naive_rate, 1),
+        "speedup_vs_naive_with_our_alerts": round(ours_rate / naive_rate, 1),
         "naive_summaries": len(naive), "naive_summaries_differing": mismatched,
         "naive_minimal_pupils_per_s": round(len(sample) / minimal_seconds, 1),
         "speedup_vs_naive_minimal": round(ours_rate * minimal_seconds / len(sample), 1),

@@ -1,6 +1,6 @@
-"""MarkCount and WeeklyAttendance stay equal to a recount of the marks, whoever writes them
-(triggers, migration 0006): bulk_create, queryset update and delete, the importer's COPY +
-upsert, TRUNCATE."""
+"""MarkCount, WeeklyAttendance and MarkSpan stay equal to a recount of the marks, whoever writes
+them (triggers, migrations 0006 and 0011): bulk_create, queryset update and delete, the
+importer's COPY + upsert, TRUNCATE."""
 
 from collections import Counter
 from datetime import date, timedelta
@@ -13,20 +13,29 @@ from attendance.classification import mark_counts_rebuild
 from attendance.importers.formats import EPOCH_ORDINAL
 from attendance.importers.validate import CodeTable
 from attendance.loading import marks_load
-from attendance.models import AttendanceCode, MarkCount, SessionMark, WeeklyAttendance
+from attendance.models import (
+    AttendanceCode,
+    MarkCount,
+    MarkSpan,
+    SessionMark,
+    WeeklyAttendance,
+)
 from schools.models import AcademicYear
 from tests.factories import PupilFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def recount() -> tuple[Counter, dict]:
-    """Counted in Python from the marks: sessions per (academic year, pupil, school, code), and
-    (possible, attended, authorised, unauthorised) per (pupil, school, academic year, Monday)."""
+def recount() -> tuple[Counter, dict, dict]:
+    """Counted in Python from the marks: sessions per (academic year, pupil, school, code),
+    (possible, attended, authorised, unauthorised) per (pupil, school, academic year, Monday),
+    and the first and last marked day per (pupil, school, academic year)."""
     flags = {c.code: c for c in AttendanceCode.objects.all()}
-    codes, weeks = Counter(), {}
+    codes, weeks, spans = Counter(), {}, {}
     for m in SessionMark.objects.all():
         year = AcademicYear.start_year_for(m.date)
+        first, last = spans.get((m.pupil_id, m.school_id, year), (m.date, m.date))
+        spans[(m.pupil_id, m.school_id, year)] = (min(first, m.date), max(last, m.date))
         key = (m.pupil_id, m.school_id, year, m.date - timedelta(days=m.date.weekday()))
         week = weeks.setdefault(key, [0, 0, 0, 0])
         for code in (m.am, m.pm):
@@ -37,17 +46,20 @@ def recount() -> tuple[Counter, dict]:
                 week[1] += c.counts_as_attended
                 week[2] += c.category == "authorised"
                 week[3] += c.category == "unauthorised"
-    return codes, {k: tuple(v) for k, v in weeks.items()}
+    return codes, {k: tuple(v) for k, v in weeks.items()}, spans
 
 
-def held() -> tuple[Counter, dict]:
+def held() -> tuple[Counter, dict, dict]:
     rows = MarkCount.objects.values_list("academic_year", "pupil_id", "school_id", "code",
                                          "sessions")
     assert all(r[-1] > 0 for r in rows), "a code with no sessions left must be removed"
     weeks = WeeklyAttendance.objects.values_list(
         "pupil_id", "school_id", "academic_year", "week_start", "possible", "attended",
         "authorised", "unauthorised")
-    return Counter({r[:-1]: r[-1] for r in rows}), {r[:4]: tuple(r[4:]) for r in weeks}
+    spans = MarkSpan.objects.values_list("pupil_id", "school_id", "academic_year",
+                                         "first_marked", "last_marked")
+    return (Counter({r[:-1]: r[-1] for r in rows}), {r[:4]: tuple(r[4:]) for r in weeks},
+            {r[:3]: r[3:] for r in spans})
 
 
 def marks(pupil, school, start, codes):
@@ -126,11 +138,44 @@ def test_it_empties_with_a_truncate_and_rebuilds_from_the_marks(school, pupil):
     with connection.cursor() as cursor:
         cursor.execute("UPDATE attendance_markcount SET sessions = sessions + 7")
         cursor.execute("DELETE FROM attendance_weeklyattendance")
-    assert held() != recount()
+        cursor.execute("UPDATE attendance_markspan SET first_marked = last_marked")
+    assert held()[2] != recount()[2]
     mark_counts_rebuild()
     assert held() == recount()
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("TRUNCATE pupils_pupil CASCADE")  # marks go by the cascade
     assert not SessionMark.objects.exists() and not MarkCount.objects.exists()
-    assert not WeeklyAttendance.objects.exists()
+    assert not WeeklyAttendance.objects.exists() and not MarkSpan.objects.exists()
+
+
+def test_a_span_narrows_when_its_first_or_last_day_goes(school, other_school, pupil):
+    """The first and last marked day: an insert widens the span; taking away the first or the
+    last day (a delete, or an update that moves the mark) looks the new one up; a day in
+    between changes nothing; no mark left, no span."""
+    SessionMark.objects.bulk_create(marks(pupil, school, date(2025, 9, 1), [("/", "/")] * 10))
+
+    def span(at=school, year=2025):
+        return MarkSpan.objects.filter(pupil=pupil, school=at, academic_year=year).values_list(
+            "first_marked", "last_marked").first()
+
+    assert span() == (date(2025, 9, 1), date(2025, 9, 10))
+    SessionMark.objects.filter(date=date(2025, 9, 5)).delete()  # in between
+    assert span() == (date(2025, 9, 1), date(2025, 9, 10))
+    SessionMark.objects.filter(date__in=[date(2025, 9, 1), date(2025, 9, 2)]).delete()
+    assert span() == (date(2025, 9, 3), date(2025, 9, 10))
+    # The last day moves to another school, and into the next academic year.
+    SessionMark.objects.filter(date=date(2025, 9, 10)).update(school=other_school)
+    SessionMark.objects.filter(date=date(2025, 9, 9)).update(date=date(2026, 9, 9))
+    assert span() == (date(2025, 9, 3), date(2025, 9, 8))
+    assert span(other_school) == (date(2025, 9, 10), date(2025, 9, 10))
+    assert span(year=2026) == (date(2026, 9, 9), date(2026, 9, 9))
+    # Codes changed in place keep the span.
+    SessionMark.objects.filter(school=school).update(am="N")
+    assert span() == (date(2025, 9, 3), date(2025, 9, 8))
+    SessionMark.objects.bulk_create(marks(pupil, school, date(2025, 8, 30), [("/", "/")]))
+    assert span() == (date(2025, 9, 3), date(2025, 9, 8))
+    assert span(year=2024) == (date(2025, 8, 30), date(2025, 8, 30))  # 30 August: 2024/25
+    SessionMark.objects.filter(school=other_school).delete()
+    assert span(other_school) is None
+    assert held() == recount()
