@@ -14,6 +14,17 @@ class Rule(models.TextChoices):
     MISSING_FROM_DATA = "missing_from_data", "Missing from school registers"
 
 
+# Evidence in reading order: PostgreSQL's jsonb keeps keys shortest first ("window to" before
+# "window from"), so the page orders them by this list; a key not listed comes last.
+EVIDENCE_ORDER = [
+    "attendance", "sessions attended", "possible sessions", "band before", "band now", "as of",
+    "sessions in a row", "from", "to", "days with an N mark", "oldest", "last marks received",
+    "last marked", "school", "school marks received up to", "school days without a mark",
+    "unauthorised sessions", "window from", "window to", "latest window sessions", "threshold",
+    "note",
+]
+
+
 class Alert(models.Model):
     """One event for one recipient. ``dedup_key`` makes a rerun of the nightly job a no-op."""
 
@@ -54,6 +65,10 @@ class Alert(models.Model):
 
     def __str__(self):
         return f"{self.get_rule_display()}: {self.summary}"
+
+    def evidence_items(self) -> list[tuple[str, object]]:
+        place = {key: n for n, key in enumerate(EVIDENCE_ORDER)}
+        return sorted(self.evidence.items(), key=lambda item: place.get(item[0], len(place)))
 
 
 class AlertPreference(models.Model):

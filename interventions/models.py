@@ -252,6 +252,9 @@ class OfficerConsultation(models.Model):
     class Meta:
         ordering = ["consulted_on", "pk"]
 
+    def __str__(self):
+        return f"Case {self.case_id}: attendance officer consulted on {self.consulted_on}"
+
 
 class AlternativesConsidered(models.Model):
     """Gate 2: other approaches and support were considered, and what was decided."""
@@ -268,6 +271,9 @@ class AlternativesConsidered(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(alternatives=""), name="alternatives_written"),
         ]
+
+    def __str__(self):
+        return f"Case {self.case_id}: alternatives considered"
 
 
 class SocialWorkerDecision(models.Model):
@@ -292,6 +298,9 @@ class SocialWorkerDecision(models.Model):
             models.CheckConstraint(condition=Q(decision="agreed") | ~Q(note=""),
                                    name="sw_decline_has_reason"),
         ]
+
+    def __str__(self):
+        return f"Case {self.case_id}: social worker {self.get_decision_display().lower()}"
 
 
 class CaseHold(models.Model):
@@ -322,6 +331,9 @@ class CaseHold(models.Model):
                 name="hold_review_who_and_when"),
         ]
 
+    def __str__(self):
+        return f"Case {self.case_id}: on hold from {self.started_on}, review by {self.review_due}"
+
 
 class LegalDecision(models.Model):
     """A decision on the legal route: who, when, what. Append-only."""
@@ -341,6 +353,9 @@ class LegalDecision(models.Model):
 
     class Meta:
         ordering = ["decided_at", "pk"]
+
+    def __str__(self):
+        return f"Case {self.case_id}: {self.get_kind_display()}"
 
 
 # --- Penalty notices (National Framework, from 19 August 2024) --------------------------------

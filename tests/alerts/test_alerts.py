@@ -141,3 +141,19 @@ def test_it_acknowledges_through_the_api(client, social_worker, caseload_pupil, 
     assert response.status_code == 200 and response.json()["acknowledged_at"]
     again = client.post(f"/api/alerts/{pk}/acknowledge/", {}, content_type="application/json")
     assert again.status_code == 400 and "already acknowledged" in again.json()["detail"]
+
+
+def test_the_alert_page_lists_the_evidence_in_reading_order(client, la_officer, pupil, school):
+    """jsonb keeps keys shortest first; the page puts "Window from" before "Window to"."""
+    _raise(la_officer, pupil, school, rule=Rule.PENALTY_THRESHOLD)
+    alert = Alert.objects.get()
+    alert.evidence = {"window to": "07/12/2025", "unauthorised sessions": 10,
+                      "window from": "29/09/2025", "something new": "x"}
+    alert.save()
+    alert.refresh_from_db()
+    assert list(alert.evidence)[0] == "window to"  # as PostgreSQL gives them back
+    client.force_login(la_officer)
+    page = client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
+    keys = ["Unauthorised sessions", "Window from", "Window to", "Something new"]
+    assert [page.index(f">{key}<") for key in keys] == sorted(page.index(f">{key}<")
+                                                              for key in keys)

@@ -31,6 +31,10 @@ def test_it_prints_one_json_object(school, pupil, other_pupil, other_school):
     result = json.loads(run("reclassify", "--as-of", last.isoformat(), "--json"))
     assert result["pupils"] == 2 and result["changed"] == 2 and result["alerts_raised"] == 0
     assert isinstance(result["seconds"], float)
+    # The run's two parts: summaries, bands and history; then the alert rules.
+    parts = result["summaries_seconds"] + result["alerts_seconds"]
+    assert result["summaries_seconds"] > 0 and result["alerts_seconds"] > 0
+    assert abs(parts - result["seconds"]) < 0.002  # each rounded to the millisecond
     again = json.loads(run("reclassify", "--as-of", last.isoformat(), "--json"))
     assert again["changed"] == 0
 
