@@ -150,14 +150,22 @@ def _marks_between(cursor, table: str, params: dict, school_ids: list[int] | Non
     """Sessions per pupil, school, week and code of the marks dated ``first``..``last`` (SQL
     expressions), read through an index: the few marks the counts hold but a run must leave
     out (after ``as_of``; before the recent window's first day in its first week)."""
-    where = ("m.school_id = ANY(ARRAY(SELECT id FROM schools_school))" if school_ids is None
-             else "m.pupil_id IN (SELECT pupil_id FROM _scope)")
+    # The marks of those days through the (school, date) index, every school (a pupil in scope
+    # may have marks at another), and only then the scope: joined to the scope at once, the
+    # planner walked the whole (pupil, date) index (seconds at 6,000 pupils).
+    scope = "TRUE" if school_ids is None else "m.pupil_id IN (SELECT pupil_id FROM _scope)"
     cursor.execute(f"""
         CREATE TEMP TABLE {table} ON COMMIT DROP AS
+        WITH days AS MATERIALIZED (
+            SELECT m.pupil_id, m.school_id, m.date, m.am, m.pm
+            FROM attendance_sessionmark m
+            WHERE m.school_id = ANY(ARRAY(SELECT id FROM schools_school))
+              AND m.date BETWEEN {first} AND {last}
+        )
         SELECT m.pupil_id, m.school_id, m.date - (extract(isodow FROM m.date)::int - 1)
                    AS week_start, x.code, count(*) AS sessions
-        FROM attendance_sessionmark m CROSS JOIN LATERAL (VALUES (m.am), (m.pm)) AS x(code)
-        WHERE {where} AND m.date BETWEEN {first} AND {last} AND x.code IS NOT NULL
+        FROM days m CROSS JOIN LATERAL (VALUES (m.am), (m.pm)) AS x(code)
+        WHERE {scope} AND x.code IS NOT NULL
         GROUP BY 1, 2, 3, 4
     """, params)
 
