@@ -235,6 +235,16 @@ def test_it_tells_a_manager_they_cannot_record_actions(client, held, manager, la
         response.content.decode()
 
 
+def test_it_tells_a_manager_they_cannot_add_to_the_agenda(client, held, manager):
+    """The agenda form is not on a manager's page, so the reason is in the error summary."""
+    client.force_login(manager)
+    response = client.post(reverse("tsm:agenda-add", args=[held.pk]), {"title": "Uniform"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "There is a problem" in page and "can add to the agenda" in page
+    assert not held.agenda_items.filter(title="Uniform").exists()
+
+
 # --- booking through the pages ---------------------------------------------------------------
 
 def test_it_books_through_the_pages(client, meeting, la_officer, school_lead):
