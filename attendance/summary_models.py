@@ -116,8 +116,8 @@ class MarkCount(models.Model):
     UPDATE, DELETE and TRUNCATE, whoever writes (the importer's COPY + upsert, the demo,
     bulk_create, queryset update and delete), adds or subtracts what it changed, set-based from
     the statement's transition tables. The nightly job reads these ≈ 350,000 rows a year instead
-    of ≈ 15 M session values. ``attendance.classification.mark_counts_rebuild`` recounts both
-    tables from the marks. Never written by Django code."""
+    of ≈ 15 M session values. ``attendance.classification.mark_counts_rebuild`` recounts the
+    tables (and MarkSpan) from the marks. Never written by Django code."""
 
     pk = models.CompositePrimaryKey("academic_year", "pupil", "school", "code")
     academic_year = models.PositiveSmallIntegerField()
