@@ -29,11 +29,12 @@ WEEK_KEY = "pupil_id, school_id, academic_year, week_start"
 FIGURES = ("possible", "attended", "authorised", "unauthorised")
 
 
-def _pairs(table: str, sign: str = "") -> str:
-    """A transition table's days per (year, pupil, school, week, AM code, PM code), signed."""
+def _pairs(table: str, sign: str = "", more: str = "") -> str:
+    """A transition table's days per (year, pupil, school, week, AM code, PM code), signed;
+    ``more``: further aggregate columns (0011 adds each pair's first and last day)."""
     return f"""
         SELECT {YEAR} AS academic_year, m.pupil_id, m.school_id, {WEEK} AS week_start,
-               m.am, m.pm, {sign}count(*) AS days
+               m.am, m.pm, {sign}count(*) AS days{more}
         FROM {table} m
         GROUP BY 1, 2, 3, 4, 5, 6"""
 
@@ -118,15 +119,8 @@ END $$;
 """
 
 
-TRIGGERS_SQL = _function(
-    "attendance_markcount_insert",
-    f"""WITH s AS MATERIALIZED ({_pairs("new_marks")}),
-    codes AS ({_codes("s")}),
-    weeks AS ({_weeks("s")}),
-    counted AS ({INSERT_CODES})
-    {INSERT_WEEKS.format(where="")}""",
-) + _function(
-    "attendance_markcount_update",
+# The update and delete functions' statements (0011 adds its own after them).
+UPDATE_STATEMENTS = (
     # One net change per key. Codes that lose sessions are updated and codes that gain them
     # upserted; a week whose change could not stand as a row on its own (a figure falls, or
     # attended rises alone: I → /) is updated (it is held), any other is upserted. Disjoint
@@ -151,8 +145,8 @@ TRIGGERS_SQL = _function(
     USING (SELECT {WEEK_KEY} FROM ({_pairs("old_marks")}) o
            EXCEPT SELECT {WEEK_KEY} FROM ({_pairs("new_marks")}) n) d
     WHERE w.possible = 0 AND {_match("w", "d", WEEK_KEY)} AND NOT EXISTS ({MARKS_LEFT})""",
-) + _function(
-    "attendance_markcount_delete",
+)
+DELETE_STATEMENTS = (
     f"""WITH s AS MATERIALIZED ({_pairs("old_marks", "-")}),
     codes AS ({_codes("s")}),
     weeks AS ({_weeks("s")}),
@@ -165,6 +159,16 @@ TRIGGERS_SQL = _function(
     USING (SELECT DISTINCT {WEEK_KEY} FROM ({_pairs("old_marks")}) o) d
     WHERE w.possible = 0 AND {_match("w", "d", WEEK_KEY)} AND NOT EXISTS ({MARKS_LEFT})""",
 )
+
+TRIGGERS_SQL = _function(
+    "attendance_markcount_insert",
+    f"""WITH s AS MATERIALIZED ({_pairs("new_marks")}),
+    codes AS ({_codes("s")}),
+    weeks AS ({_weeks("s")}),
+    counted AS ({INSERT_CODES})
+    {INSERT_WEEKS.format(where="")}""",
+) + _function("attendance_markcount_update", *UPDATE_STATEMENTS) + _function(
+    "attendance_markcount_delete", *DELETE_STATEMENTS)
 
 KEY_INDEX = [
     f"DROP INDEX CONCURRENTLY IF EXISTS {NEW_INDEX}",

@@ -2,8 +2,8 @@
 count triggers. The nightly job read them with two index descents into the marks per pupil and
 school (≈ 75,000 a night for the demo city, its largest single cost); now it reads a row.
 
-The triggers of 0009 are recomposed with the span statements added (their own statements are
-unchanged, imported from 0009):
+The functions of 0009 are recreated with the span statements added after 0009's own
+(``UPDATE_STATEMENTS``, ``DELETE_STATEMENTS``; the insert function's one statement gains a CTE):
 - insert: the span widens to the statement's first and last day (least/greatest), from the
   same grouped rows that feed the counts;
 - update and delete: where the rows taken away include a span's first or last day, the span
@@ -17,19 +17,10 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 counts = import_module("attendance.migrations.0009_counts_by_code_pair")
-_codes, _weeks, _pairs, _match, _function = (counts._codes, counts._weeks, counts._pairs,
-                                             counts._match, counts._function)
-YEAR, PAIR_KEY, WEEK_KEY = counts.YEAR, counts.PAIR_KEY, counts.WEEK_KEY
+_codes, _weeks, _match, _function = counts._codes, counts._weeks, counts._match, counts._function
+_pairs, YEAR = counts._pairs, counts.YEAR
+DAYS = ", min(m.date) AS first_day, max(m.date) AS last_day"
 SPAN_KEY = "pupil_id, school_id, academic_year"
-
-
-def _dated_pairs(table: str) -> str:
-    """0009's pairs, with the first and last day of each."""
-    return f"""
-        SELECT {YEAR} AS academic_year, m.pupil_id, m.school_id, {counts.WEEK} AS week_start,
-               m.am, m.pm, count(*) AS days, min(m.date) AS first_day, max(m.date) AS last_day
-        FROM {table} m
-        GROUP BY 1, 2, 3, 4, 5, 6"""
 
 
 def _days(table: str) -> str:
@@ -89,7 +80,7 @@ END $$;
 
 TRIGGERS_SQL = _function(
     "attendance_markcount_insert",
-    f"""WITH s AS MATERIALIZED ({_dated_pairs("new_marks")}),
+    f"""WITH s AS MATERIALIZED ({_pairs("new_marks", more=DAYS)}),
     codes AS ({_codes("s")}),
     weeks AS ({_weeks("s")}),
     counted AS ({counts.INSERT_CODES}),
@@ -97,39 +88,12 @@ TRIGGERS_SQL = _function(
     {counts.INSERT_WEEKS.format(where="")}""",
 ) + _function(
     "attendance_markcount_update",
-    f"""WITH s AS MATERIALIZED (
-        SELECT {PAIR_KEY}, sum(days) AS days
-        FROM ({_pairs("new_marks")} UNION ALL {_pairs("old_marks", "-")}) t
-        GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(days) <> 0),
-    codes AS MATERIALIZED ({_codes("s")}),
-    weeks AS MATERIALIZED ({_weeks("s")}),
-    subtracted AS ({counts.SUBTRACT_CODES}),
-    counted AS ({counts.INSERT_CODES}),
-    changed AS (
-        UPDATE attendance_weeklyattendance w SET {counts.CHANGE_WEEKS}
-        FROM weeks d WHERE NOT ({counts.ADDABLE}) AND {_match("w", "d", WEEK_KEY)})
-    {counts.INSERT_WEEKS.format(where="WHERE " + counts.ADDABLE)}""",
-    f"""WITH old AS ({_pairs("old_marks")})
-    {counts.DROP_EMPTY_CODES}""",
-    f"""DELETE FROM attendance_weeklyattendance w
-    USING (SELECT {WEEK_KEY} FROM ({_pairs("old_marks")}) o
-           EXCEPT SELECT {WEEK_KEY} FROM ({_pairs("new_marks")}) n) d
-    WHERE w.possible = 0 AND {_match("w", "d", WEEK_KEY)} AND NOT EXISTS ({counts.MARKS_LEFT})""",
+    *counts.UPDATE_STATEMENTS,
     f"""WITH d AS ({_days("new_marks")}) {_widen("d")}""",
     _narrow("old_marks"),
 ) + _function(
     "attendance_markcount_delete",
-    f"""WITH s AS MATERIALIZED ({_pairs("old_marks", "-")}),
-    codes AS ({_codes("s")}),
-    weeks AS ({_weeks("s")}),
-    subtracted AS ({counts.SUBTRACT_CODES})
-    UPDATE attendance_weeklyattendance w SET {counts.CHANGE_WEEKS}
-    FROM weeks d WHERE {_match("w", "d", WEEK_KEY)}""",
-    f"""WITH old AS ({_pairs("old_marks")})
-    {counts.DROP_EMPTY_CODES}""",
-    f"""DELETE FROM attendance_weeklyattendance w
-    USING (SELECT DISTINCT {WEEK_KEY} FROM ({_pairs("old_marks")}) o) d
-    WHERE w.possible = 0 AND {_match("w", "d", WEEK_KEY)} AND NOT EXISTS ({counts.MARKS_LEFT})""",
+    *counts.DELETE_STATEMENTS,
     _narrow("old_marks"),
 ) + TRUNCATE.format(spans="\n    DELETE FROM attendance_markspan;")
 
